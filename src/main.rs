@@ -1,1 +1,176 @@
-fn main() {}
+//! `parkbench`: the command-line front. Argument parsing and wiring only; the mocks live in
+//! `mocks/`, the runtime in `mocks/kit`.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use parkbench_kit::clock::Instant;
+use parkbench_kit::rate_limit::{self, Quota};
+use parkbench_kit::{ClockStart, FixtureRoot, ServeOptions, ServiceOptions};
+use parkbench_mocks::{ApiName, Settings};
+
+#[derive(Parser)]
+#[command(name = "parkbench", version, about = "Offline mocks and conformance checks for parking-industry APIs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API mocks, one listener per API, until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address every listener binds.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// OFR listens on base+1, ParkWhiz +2, OPS-COM +3, PARKING+PLUS +4; 0 gives ephemeral ports.
+    #[arg(long, default_value_t = 8400)]
+    port_base: u16,
+    /// Seed of every generated id and value.
+    #[arg(long, default_value_t = parkbench_kit::DEFAULT_SEED)]
+    seed: u64,
+    /// Folder with one sub-folder of fixtures per API (default: the fixtures built into the binary).
+    #[arg(long)]
+    fixtures: Option<PathBuf>,
+    /// Serve only these APIs (comma-separated: ofr, opscom, parkingplus).
+    #[arg(long, value_delimiter = ',', value_parser = parse_api)]
+    only: Vec<ApiName>,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value = "pretty")]
+    log_format: LogFormat,
+    /// Freeze every service's virtual clock at this RFC 3339 instant (default: real time).
+    #[arg(long, value_parser = parse_instant)]
+    freeze_clock: Option<Instant>,
+    /// Requests kept in each service's journal (GET /__admin/requests).
+    #[arg(long, default_value_t = parkbench_kit::journal::DEFAULT_CAPACITY)]
+    journal_size: usize,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 1024 * 1024)]
+    body_limit: usize,
+    /// OPS-COM: answer every error body with this HTTP status (e.g. 200) instead of the mapped one.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(100..=599))]
+    opscom_error_status: Option<u16>,
+    /// OFR: seconds of virtual time a report takes to generate.
+    #[arg(long, default_value_t = 3)]
+    ofr_report_delay: u64,
+    /// OFR: requests per sliding window per client, LIMIT/SECONDS, or `off`.
+    #[arg(long, default_value = "30/600", value_parser = parse_rate_limit)]
+    ofr_rate_limit: RateLimit,
+    /// OFR: how many months back a report may start.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=120))]
+    ofr_history_months: u32,
+}
+
+/// A rate-limit setting; a newtype because clap reads a bare `Option` as "flag may be absent".
+#[derive(Clone, Copy)]
+struct RateLimit(Option<Quota>);
+
+fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
+    rate_limit::parse_setting(s).map(RateLimit)
+}
+
+fn parse_api(s: &str) -> Result<ApiName, String> {
+    s.parse()
+}
+
+fn parse_instant(s: &str) -> Result<Instant, String> {
+    parkbench_kit::clock::parse_instant(s)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    init_logging(args.log_format);
+    let settings = Settings {
+        fixtures: args.fixtures.map_or(FixtureRoot::Embedded, FixtureRoot::Dir),
+        only: args.only,
+        ofr: parkbench_mocks::ofr::Config {
+            report_delay_secs: args.ofr_report_delay,
+            rate_limit: args.ofr_rate_limit.0,
+            history_months: args.ofr_history_months,
+        },
+        opscom: parkbench_mocks::opscom::Config {
+            error_status: args.opscom_error_status,
+        },
+        parkingplus: parkbench_mocks::parkingplus::Config::default(),
+    };
+    let options = ServeOptions {
+        bind: args.bind,
+        port_base: args.port_base,
+        service: ServiceOptions {
+            seed: args.seed,
+            clock: args.freeze_clock.map_or(ClockStart::Real, ClockStart::Frozen),
+            journal_capacity: args.journal_size,
+            body_limit: args.body_limit,
+            ..ServiceOptions::default()
+        },
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(format!("cannot start the async runtime: {error}")),
+    };
+    runtime.block_on(async {
+        let running = match parkbench_mocks::start(&settings, &options).await {
+            Ok(running) => running,
+            Err(error) => return fail(error.to_string()),
+        };
+        println!("{}", running.ready_line());
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        running.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
+
+fn fail(message: String) -> ExitCode {
+    eprintln!("parkbench: error: {message}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PARKBENCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Pretty => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -6,6 +6,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 
+/// An instant of virtual time.
+pub type Instant = DateTime<Utc>;
+
+/// Parses an RFC 3339 instant (`2026-01-01T00:00:00Z`), for flags and the control API.
+pub fn parse_instant(s: &str) -> Result<Instant, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("`{s}` is not an RFC 3339 time such as 2026-01-01T00:00:00Z: {e}"))
+}
+
 /// How the clock starts, and what `POST /__admin/reset` returns it to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ClockStart {
