@@ -12,7 +12,11 @@ use parkbench_kit::{ClockStart, FixtureRoot, ServeOptions, ServiceOptions};
 use parkbench_mocks::{ApiName, Settings};
 
 #[derive(Parser)]
-#[command(name = "parkbench", version, about = "Offline mocks and conformance checks for parking-industry APIs")]
+#[command(
+    name = "parkbench",
+    version,
+    about = "Offline mocks and conformance checks for parking-industry APIs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -99,7 +103,9 @@ fn main() -> ExitCode {
 fn serve(args: ServeArgs) -> ExitCode {
     init_logging(args.log_format);
     let settings = Settings {
-        fixtures: args.fixtures.map_or(FixtureRoot::Embedded, FixtureRoot::Dir),
+        fixtures: args
+            .fixtures
+            .map_or(FixtureRoot::Embedded, FixtureRoot::Dir),
         only: args.only,
         ofr: parkbench_mocks::ofr::Config {
             report_delay_secs: args.ofr_report_delay,
@@ -116,13 +122,18 @@ fn serve(args: ServeArgs) -> ExitCode {
         port_base: args.port_base,
         service: ServiceOptions {
             seed: args.seed,
-            clock: args.freeze_clock.map_or(ClockStart::Real, ClockStart::Frozen),
+            clock: args
+                .freeze_clock
+                .map_or(ClockStart::Real, ClockStart::Frozen),
             journal_capacity: args.journal_size,
             body_limit: args.body_limit,
             ..ServiceOptions::default()
         },
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => return fail(format!("cannot start the async runtime: {error}")),
     };
@@ -147,7 +158,9 @@ fn fail(message: String) -> ExitCode {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PARKBENCH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Pretty => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

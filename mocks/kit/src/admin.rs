@@ -24,10 +24,16 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
         .route("/reset", axum::routing::post(reset))
         .route("/requests", get(requests).delete(clear_requests))
         .route("/clock", get(clock).post(move_clock))
-        .route("/faults", get(list_faults).post(queue_faults).delete(clear_faults))
+        .route(
+            "/faults",
+            get(list_faults).post(queue_faults).delete(clear_faults),
+        )
         .fallback(|| async { AdminError::new(StatusCode::NOT_FOUND, "no such control endpoint") })
         .method_not_allowed_fallback(|| async {
-            AdminError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this control endpoint")
+            AdminError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed on this control endpoint",
+            )
         })
         .with_state(inner)
 }
@@ -57,7 +63,8 @@ impl IntoResponse for AdminError {
 }
 
 fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, AdminError> {
-    serde_json::from_slice(body).map_err(|e| AdminError::bad_request(format!("invalid JSON body: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| AdminError::bad_request(format!("invalid JSON body: {e}")))
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -108,7 +115,10 @@ struct ClockMove {
 /// Ten thousand years either way: beyond that chrono cannot represent the instant.
 const MAX_ADVANCE_SECONDS: f64 = 315_576_000_000.0;
 
-async fn move_clock(State(inner): State<Arc<Inner>>, body: Bytes) -> Result<Json<Value>, AdminError> {
+async fn move_clock(
+    State(inner): State<Arc<Inner>>,
+    body: Bytes,
+) -> Result<Json<Value>, AdminError> {
     let request: ClockMove = parse(&body)?;
     let clock = inner.ctx.clock();
     match (request.advance_seconds, request.set) {
@@ -118,13 +128,16 @@ async fn move_clock(State(inner): State<Arc<Inner>>, body: Bytes) -> Result<Json
             }
             let by = TimeDelta::microseconds((secs * 1_000_000.0).round() as i64);
             if clock.now().checked_add_signed(by).is_none() {
-                return Err(AdminError::bad_request("`advance_seconds` moves the clock out of range"));
+                return Err(AdminError::bad_request(
+                    "`advance_seconds` moves the clock out of range",
+                ));
             }
             clock.advance(by);
         }
         (None, Some(set)) => {
-            let to = DateTime::parse_from_rfc3339(&set)
-                .map_err(|e| AdminError::bad_request(format!("`set` is not an RFC 3339 time: {e}")))?;
+            let to = DateTime::parse_from_rfc3339(&set).map_err(|e| {
+                AdminError::bad_request(format!("`set` is not an RFC 3339 time: {e}"))
+            })?;
             clock.set(to.with_timezone(&Utc));
         }
         _ => {
@@ -151,7 +164,10 @@ async fn queue_faults(
             .map(serde_json::from_value)
             .collect::<Result<_, _>>()
             .map_err(|e| AdminError::bad_request(format!("invalid fault: {e}")))?,
-        single => vec![serde_json::from_value(single).map_err(|e| AdminError::bad_request(format!("invalid fault: {e}")))?],
+        single => vec![
+            serde_json::from_value(single)
+                .map_err(|e| AdminError::bad_request(format!("invalid fault: {e}")))?,
+        ],
     };
     let faults = specs
         .into_iter()

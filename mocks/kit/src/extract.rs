@@ -48,7 +48,10 @@ mod tests {
     #[case(Some("evil.test/<script>"), "http://localhost")]
     #[case(None, "http://localhost")]
     #[tokio::test]
-    async fn base_url_comes_from_the_host_header(#[case] host: Option<&str>, #[case] expected: &str) {
+    async fn base_url_comes_from_the_host_header(
+        #[case] host: Option<&str>,
+        #[case] expected: &str,
+    ) {
         let mut request = http::Request::builder().uri("/x");
         if let Some(host) = host {
             request = request.header("host", host);

@@ -125,7 +125,11 @@ impl FaultSpec {
         let action_name = match (self.action.as_deref(), self.status) {
             (Some(name), _) => name,
             (None, Some(_)) => "respond",
-            (None, None) => return bad("give an `action` (respond, drop, truncate, delay, flag) or a `status`"),
+            (None, None) => {
+                return bad(
+                    "give an `action` (respond, drop, truncate, delay, flag) or a `status`",
+                );
+            }
         };
         let action = match action_name {
             "respond" => {
@@ -139,7 +143,9 @@ impl FaultSpec {
                     if http::HeaderName::from_bytes(name.as_bytes()).is_err()
                         || http::HeaderValue::from_str(value).is_err()
                     {
-                        return Err(InvalidFault(format!("header `{name}` is not a valid HTTP header")));
+                        return Err(InvalidFault(format!(
+                            "header `{name}` is not a valid HTTP header"
+                        )));
                     }
                 }
                 if let Some(ct) = &self.content_type
@@ -238,7 +244,9 @@ mod tests {
     use serde_json::json;
 
     fn spec(value: Value) -> Result<Fault, InvalidFault> {
-        serde_json::from_value::<FaultSpec>(value).unwrap().into_fault()
+        serde_json::from_value::<FaultSpec>(value)
+            .unwrap()
+            .into_fault()
     }
 
     #[test]
@@ -247,8 +255,15 @@ mod tests {
         faults.push(spec(json!({"method": "post", "path": "/api/*/v1/permits/push", "times": 2, "status": 503})).unwrap());
         let push = "/api/OC-TOMA/v1/permits/push";
         assert!(faults.take(&Method::GET, push).is_none());
-        assert!(faults.take(&Method::POST, "/api/OC-TOMA/v1/permits/stats").is_none());
-        assert!(matches!(faults.take(&Method::POST, push).unwrap().action, Action::Respond { status: 503, .. }));
+        assert!(
+            faults
+                .take(&Method::POST, "/api/OC-TOMA/v1/permits/stats")
+                .is_none()
+        );
+        assert!(matches!(
+            faults.take(&Method::POST, push).unwrap().action,
+            Action::Respond { status: 503, .. }
+        ));
         assert!(faults.take(&Method::POST, push).is_some());
         assert!(faults.take(&Method::POST, push).is_none());
         assert!(faults.list().is_empty());
@@ -259,8 +274,14 @@ mod tests {
         let faults = Faults::default();
         faults.push(spec(json!({"action": "drop"})).unwrap());
         faults.push(spec(json!({"action": "truncate"})).unwrap());
-        assert_eq!(faults.take(&Method::GET, "/x").unwrap().action, Action::Drop);
-        assert_eq!(faults.take(&Method::GET, "/x").unwrap().action, Action::Truncate);
+        assert_eq!(
+            faults.take(&Method::GET, "/x").unwrap().action,
+            Action::Drop
+        );
+        assert_eq!(
+            faults.take(&Method::GET, "/x").unwrap().action,
+            Action::Truncate
+        );
     }
 
     #[rstest]

@@ -67,7 +67,9 @@ impl Fixtures {
 
     pub fn read(&self, file: &str) -> Result<Vec<u8>, FixtureError> {
         match &self.dir {
-            Some(dir) => read_disk(dir, file).map_err(|e| FixtureError::new(self.location(file), e)),
+            Some(dir) => {
+                read_disk(dir, file).map_err(|e| FixtureError::new(self.location(file), e))
+            }
             None => self
                 .embedded
                 .get_file(file)
@@ -110,14 +112,20 @@ mod tests {
         let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"));
         let fixtures = FixtureRoot::Dir(root).for_api("demo", &EMBEDDED);
         assert_eq!(fixtures.json::<Demo>("demo.json").unwrap().name, "embedded");
-        let err = fixtures.json::<Demo>("missing.json").unwrap_err().to_string();
+        let err = fixtures
+            .json::<Demo>("missing.json")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("missing.json") && !err.contains('\n'), "{err}");
     }
 
     #[test]
     fn malformed_json_is_a_one_line_error_naming_the_file() {
         let fixtures = FixtureRoot::Embedded.for_api("demo", &EMBEDDED);
-        let err = fixtures.json::<Demo>("broken.json").unwrap_err().to_string();
+        let err = fixtures
+            .json::<Demo>("broken.json")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("broken.json") && !err.contains('\n'), "{err}");
     }
 }

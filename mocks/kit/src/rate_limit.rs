@@ -28,7 +28,8 @@ impl FromStr for Quota {
 
     /// Parses `LIMIT/SECONDS`, e.g. `30/600`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("`{s}` is not a rate limit: expected LIMIT/SECONDS such as 30/600, or off");
+        let bad =
+            || format!("`{s}` is not a rate limit: expected LIMIT/SECONDS such as 30/600, or off");
         let (limit, window) = s.split_once('/').ok_or_else(bad)?;
         let limit: u32 = limit.trim().parse().map_err(|_| bad())?;
         let window_secs: u32 = window.trim().parse().map_err(|_| bad())?;
@@ -126,7 +127,9 @@ impl RateLimiter {
         if allowed {
             times.push_back(now);
         }
-        let reset_secs = times.front().map_or(0, |oldest| ceil_secs(*oldest + window - now));
+        let reset_secs = times
+            .front()
+            .map_or(0, |oldest| ceil_secs(*oldest + window - now));
         Decision {
             allowed,
             limit,
@@ -178,7 +181,10 @@ mod tests {
 
     #[test]
     fn the_request_after_the_limit_is_refused_until_a_slot_frees() {
-        let limiter = RateLimiter::new(Quota { limit: 3, window_secs: 600 });
+        let limiter = RateLimiter::new(Quota {
+            limit: 3,
+            window_secs: 600,
+        });
         for i in 0..3 {
             let d = limiter.check("client", t0() + TimeDelta::seconds(i * 10));
             assert!(d.allowed);
@@ -188,14 +194,28 @@ mod tests {
         assert!(!refused.allowed);
         assert_eq!(refused.remaining, 0);
         assert_eq!(refused.retry_after_secs, Some(500));
-        assert!(limiter.check("other", t0()).allowed, "keys have their own windows");
-        assert!(limiter.check("client", t0() + TimeDelta::seconds(600)).allowed);
-        assert!(!limiter.check("client", t0() + TimeDelta::seconds(601)).allowed);
+        assert!(
+            limiter.check("other", t0()).allowed,
+            "keys have their own windows"
+        );
+        assert!(
+            limiter
+                .check("client", t0() + TimeDelta::seconds(600))
+                .allowed
+        );
+        assert!(
+            !limiter
+                .check("client", t0() + TimeDelta::seconds(601))
+                .allowed
+        );
     }
 
     #[test]
     fn idle_keys_are_swept() {
-        let limiter = RateLimiter::new(Quota { limit: 1, window_secs: 1 });
+        let limiter = RateLimiter::new(Quota {
+            limit: 1,
+            window_secs: 1,
+        });
         for i in 0..(SWEEP_EVERY * 2) {
             limiter.check(&format!("key-{i}"), t0() + TimeDelta::seconds(i64::from(i)));
         }

@@ -42,9 +42,15 @@ impl Schemas {
             if path.extension().and_then(|e| e.to_str()) != Some("json") {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let value: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-            let file = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let value: Value =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            let file = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned();
             documents.insert(file, value);
         }
         let registry = jsonschema::Registry::new()
@@ -111,5 +117,49 @@ impl Schemas {
         if let Err(message) = self.validate(name, instance) {
             panic!("{message}\ninstance: {instance:#}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn demo() -> Schemas {
+        Schemas::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schemas/demo"))
+            .unwrap()
+    }
+
+    #[test]
+    fn relative_refs_resolve_across_files() {
+        let schemas = demo();
+        assert_eq!(schemas.names().collect::<Vec<_>>(), ["answer", "error"]);
+        schemas.assert_valid(
+            "answer",
+            &json!({ "when": "2026-01-01T00:00:00Z", "error": { "code": 1 } }),
+        );
+        let err = schemas
+            .validate(
+                "answer",
+                &json!({ "when": "2026-01-01T00:00:00Z", "error": { "code": "1" } }),
+            )
+            .unwrap_err();
+        assert!(err.contains("/error/code"), "{err}");
+    }
+
+    #[test]
+    fn formats_are_checked() {
+        let err = demo()
+            .validate(
+                "answer",
+                &json!({ "when": "yesterday", "error": { "code": 1 } }),
+            )
+            .unwrap_err();
+        assert!(err.contains("date-time"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_schema_is_an_error_not_a_pass() {
+        assert!(demo().validate("nothing", &json!({})).is_err());
     }
 }

@@ -71,12 +71,18 @@ impl Running {
     }
 
     pub fn addr(&self, name: &str) -> Option<SocketAddr> {
-        self.services.iter().find(|(s, _)| s.name() == name).map(|(_, a)| *a)
+        self.services
+            .iter()
+            .find(|(s, _)| s.name() == name)
+            .map(|(_, a)| *a)
     }
 
     /// In-process control of a service (clock, journal, faults, reset).
     pub fn service(&self, name: &str) -> Option<&Service> {
-        self.services.iter().find(|(s, _)| s.name() == name).map(|(s, _)| s)
+        self.services
+            .iter()
+            .find(|(s, _)| s.name() == name)
+            .map(|(s, _)| s)
     }
 
     /// Every service's base URL, by name.
@@ -115,21 +121,22 @@ pub async fn start(apis: Vec<Arc<dyn Api>>, options: &ServeOptions) -> Result<Ru
         let port = if options.port_base == 0 {
             0
         } else {
-            options
-                .port_base
-                .checked_add(service.port_offset())
-                .ok_or(ServeError::PortOutOfRange {
+            options.port_base.checked_add(service.port_offset()).ok_or(
+                ServeError::PortOutOfRange {
                     service: service.name(),
                     port_base: options.port_base,
                     offset: service.port_offset(),
-                })?
+                },
+            )?
         };
         let addr = SocketAddr::new(options.bind, port);
-        let listener = TcpListener::bind(addr).await.map_err(|source| ServeError::Bind {
-            service: service.name(),
-            addr,
-            source,
-        })?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServeError::Bind {
+                service: service.name(),
+                addr,
+                source,
+            })?;
         let local = listener.local_addr().map_err(|source| ServeError::Bind {
             service: service.name(),
             addr,
@@ -141,7 +148,11 @@ pub async fn start(apis: Vec<Arc<dyn Api>>, options: &ServeOptions) -> Result<Ru
     let mut services = Vec::with_capacity(bound.len());
     let mut tasks = Vec::with_capacity(bound.len());
     for (service, listener, local) in bound {
-        tasks.push(tokio::spawn(serve(listener, service.app(), stopped.clone())));
+        tasks.push(tokio::spawn(serve(
+            listener,
+            service.app(),
+            stopped.clone(),
+        )));
         services.push((service, local));
     }
     services.sort_by_key(|(s, _)| s.port_offset());

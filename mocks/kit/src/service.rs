@@ -78,7 +78,9 @@ pub struct Service {
 
 impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Service").field("name", &self.name()).finish_non_exhaustive()
+        f.debug_struct("Service")
+            .field("name", &self.name())
+            .finish_non_exhaustive()
     }
 }
 
@@ -139,7 +141,9 @@ impl Service {
             .fallback_service(api_side)
             .layer(middleware::from_fn_with_state(inner, stamp))
             .layer(TraceLayer::new_for_http())
-            .layer(CatchPanicLayer::custom(move |_panic| api.kit_error(KitError::Internal)))
+            .layer(CatchPanicLayer::custom(move |_panic| {
+                api.kit_error(KitError::Internal)
+            }))
     }
 }
 
@@ -221,14 +225,18 @@ async fn record(State(inner): State<Arc<Inner>>, request: Request, next: Next) -
     let response = match bytes {
         Ok(bytes) => {
             (entry.body, entry.body_truncated) = inner.journal.body_excerpt(&bytes);
-            next.run(Request::from_parts(parts, Body::from(bytes))).await
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
         }
         Err(error) => inner.api.kit_error(error),
     };
     if response.extensions().get::<DropConnection>().is_none() {
         entry.status = Some(response.status().as_u16());
     }
-    entry.fault = response.extensions().get::<FaultLabel>().map(|l| l.0.clone());
+    entry.fault = response
+        .extensions()
+        .get::<FaultLabel>()
+        .map(|l| l.0.clone());
     inner.journal.push(entry);
     response
 }
@@ -246,7 +254,11 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, KitError> {
 
 /// Applies the first queued fault that matches the request, if any. Latency is slept after
 /// the fault queue's lock is released, as wiremock-rs does.
-async fn apply_fault(State(inner): State<Arc<Inner>>, mut request: Request, next: Next) -> Response {
+async fn apply_fault(
+    State(inner): State<Arc<Inner>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let Some(fault) = inner.faults.take(request.method(), request.uri().path()) else {
         return next.run(request).await;
     };
@@ -287,7 +299,9 @@ fn fixed_response(
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (bytes, default_type) = match body {
         None => (Vec::new(), None),
-        Some(serde_json::Value::String(text)) => (text.into_bytes(), Some("text/plain; charset=utf-8")),
+        Some(serde_json::Value::String(text)) => {
+            (text.into_bytes(), Some("text/plain; charset=utf-8"))
+        }
         Some(value) => (value.to_string().into_bytes(), Some("application/json")),
     };
     let mut response = (status, bytes).into_response();
@@ -310,9 +324,13 @@ fn fixed_response(
 /// aborts the connection. The pause lets the first half reach the client before the abort.
 async fn truncate(response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     let half = bytes.slice(..bytes.len() / 2);
-    parts.headers.insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    parts
+        .headers
+        .insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     let first = stream::iter([Ok::<_, io::Error>(half)]);
     let abort = stream::once(async {
         tokio::time::sleep(Duration::from_millis(20)).await;

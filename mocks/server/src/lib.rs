@@ -100,7 +100,9 @@ pub fn apis(settings: &Settings) -> Result<Vec<Arc<dyn Api>>, StartError> {
         apis.push(match api {
             ApiName::Ofr => ofr::api(&settings.fixtures, settings.ofr.clone())?,
             ApiName::Opscom => opscom::api(&settings.fixtures, settings.opscom.clone())?,
-            ApiName::Parkingplus => parkingplus::api(&settings.fixtures, settings.parkingplus.clone())?,
+            ApiName::Parkingplus => {
+                parkingplus::api(&settings.fixtures, settings.parkingplus.clone())?
+            }
         });
     }
     Ok(apis)
