@@ -1,0 +1,422 @@
+//! How OPS-COM reads a request: the client code from the path, the JSON object from the body,
+//! and each attribute under any of its "Possible Names" (seed 004's attribute tables).
+//!
+//! Rules the seed leaves open, chosen once here for every endpoint:
+//! - the body must be sent as `Content-Type: application/json` ("Make sure you set the HTTP
+//!   Content-Type header to be application/json") and be a JSON object, else 9003;
+//! - when several names of one attribute are present, the first one the seed's table lists
+//!   wins and the others are ignored (the profile example sends both `province` and `state`);
+//! - a value may be a JSON string, or a JSON integer read as its decimal digits; `null`, an
+//!   empty string and a string of blanks count as absent, and strings are trimmed (the
+//!   vendor's backend is Laravel, whose default middleware does both); any other JSON type is
+//!   the attribute's "invalid" code;
+//! - lengths count characters, not bytes.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use chrono::{NaiveDate, NaiveDateTime};
+use http::header::CONTENT_TYPE;
+use http::request::Parts;
+use serde_json::{Map, Value};
+
+use crate::error::{Code, Error};
+
+/// The `{client}` path segment: the customer's client code (seed 004, 9000).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(client) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Error::new(Code::Unparseable))?;
+        let client = client.trim();
+        if client.is_empty() {
+            return Err(Error::new(Code::ClientCodeMissing));
+        }
+        Ok(Client(client.to_owned()))
+    }
+}
+
+/// The request's JSON object.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Body(pub Map<String, Value>);
+
+fn is_json(content_type: Option<&http::HeaderValue>) -> bool {
+    content_type
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(request.headers().get(CONTENT_TYPE)) {
+            return Err(Error::new(Code::Unparseable));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|_| Error::new(Code::Unparseable))?;
+        Body::parse(&bytes)
+    }
+}
+
+impl Body {
+    /// A JSON object, or 9003.
+    pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(map)) => Ok(Body(map)),
+            _ => Err(Error::new(Code::Unparseable)),
+        }
+    }
+
+    /// The value of the first of `names` that is present, `null` counting as absent.
+    fn first(&self, names: &[&str]) -> Option<&Value> {
+        names
+            .iter()
+            .find_map(|name| self.0.get(*name).filter(|v| !v.is_null()))
+    }
+
+    /// Reads an attribute as text and applies its required and length limits.
+    pub fn read(&self, field: &Field) -> Result<Option<String>, Error> {
+        let text = match self.first(field.names) {
+            None => None,
+            Some(Value::String(s)) => Some(s.trim().to_owned()),
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+            Some(_) => return Err(Error::new(field.invalid)),
+        };
+        let Some(text) = text.filter(|t| !t.is_empty()) else {
+            return match field.required {
+                Some(code) => Err(Error::new(code)),
+                None => Ok(None),
+            };
+        };
+        let chars = text.chars().count();
+        if field.max.is_some_and(|max| chars > max) {
+            return Err(Error::new(field.too_long));
+        }
+        if field.min.is_some_and(|min| chars < min) {
+            return Err(Error::new(Code::TooShort));
+        }
+        Ok(Some(text))
+    }
+}
+
+/// One attribute of a request, as the seed's table describes it.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    /// The "Possible Names", in the table's order.
+    pub names: &'static [&'static str],
+    /// The code answered when it is absent; `None` for an optional attribute.
+    pub required: Option<Code>,
+    /// Most characters allowed.
+    pub max: Option<usize>,
+    /// Fewest characters allowed (9032).
+    pub min: Option<usize>,
+    /// The code for too many characters (9030; 9021 for a vehicle's plate).
+    pub too_long: Code,
+    /// The code for a value of the wrong type or shape (9033; 9005/9007 for dates).
+    pub invalid: Code,
+}
+
+impl Field {
+    pub const fn optional(names: &'static [&'static str]) -> Self {
+        Self {
+            names,
+            required: None,
+            max: None,
+            min: None,
+            too_long: Code::TooLong,
+            invalid: Code::Invalid,
+        }
+    }
+
+    pub const fn required(names: &'static [&'static str], code: Code) -> Self {
+        let mut field = Self::optional(names);
+        field.required = Some(code);
+        field
+    }
+
+    pub const fn max(mut self, max: usize) -> Self {
+        self.max = Some(max);
+        self
+    }
+
+    /// Exactly `len` characters: fewer is 9032, more 9030.
+    pub const fn exactly(mut self, len: usize) -> Self {
+        self.max = Some(len);
+        self.min = Some(len);
+        self
+    }
+
+    pub const fn too_long(mut self, code: Code) -> Self {
+        self.too_long = code;
+        self
+    }
+
+    pub const fn invalid(mut self, code: Code) -> Self {
+        self.invalid = code;
+        self
+    }
+
+    /// Reads and parses the attribute; a value `parse` refuses is the field's invalid code.
+    pub fn parse<T>(
+        &self,
+        body: &Body,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<Option<T>, Error> {
+        match body.read(self)? {
+            None => Ok(None),
+            Some(text) => parse(&text).map(Some).ok_or(Error::new(self.invalid)),
+        }
+    }
+}
+
+/// `Y-m-d\TH:i:s` exactly (seed 004: "Must be in the format of Y-m-d\TH:i:s e.g.
+/// 2000-05-30T14:38:22"), a real calendar date and time.
+pub fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
+    let shape = s.len() == 19
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            10 => b == b'T',
+            13 | 16 => b == b':',
+            _ => b.is_ascii_digit(),
+        });
+    shape.then(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").ok())?
+}
+
+/// `yyyy-mm-dd` exactly, a real date (the profile's `date_of_birth`).
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let shape = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shape.then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())?
+}
+
+/// An amount: "at least 3 digits, two of which are penny values", from 0.01 to 999999.99
+/// (seed 004). The canonical text is returned unchanged.
+pub fn parse_amount(s: &str) -> Option<String> {
+    let (units, cents) = s.split_once('.')?;
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(units) || units.len() > 6 || cents.len() != 2 || !digits(cents) {
+        return None;
+    }
+    let positive = units.bytes().chain(cents.bytes()).any(|b| b != b'0');
+    positive.then(|| s.to_owned())
+}
+
+/// CAD or USD (seed 004), in any case; answered upper-case.
+pub fn parse_currency(s: &str) -> Option<String> {
+    let upper = s.to_ascii_uppercase();
+    matches!(upper.as_str(), "CAD" | "USD").then_some(upper)
+}
+
+/// A positive integer id, written as digits.
+pub fn parse_id(s: &str) -> Option<u64> {
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        s.parse().ok().filter(|id| *id > 0)
+    } else {
+        None
+    }
+}
+
+/// "4 digit year" (seed 004, vehicles).
+pub fn parse_year(s: &str) -> Option<i64> {
+    (s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+/// "Valid email address": one `@`, a local part without blanks, and a domain of dot-separated
+/// labels of letters, digits and dashes. A bare host (`user@test`, as in the seed's own driver
+/// record) is accepted.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !"@()<>[]:;,\\\"".contains(c));
+    let domain_ok = !domain.is_empty()
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    local_ok && domain_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rstest::rstest;
+    use serde_json::json;
+
+    fn body(value: Value) -> Body {
+        match value {
+            Value::Object(map) => Body(map),
+            _ => panic!("not an object"),
+        }
+    }
+
+    const PLATE: Field = Field::required(&["plate", "LicencePlate"], Code::PlateRequired).max(25);
+    const PROVINCE: Field = Field::optional(&["province", "state"]).exactly(2);
+
+    #[rstest]
+    #[case(json!({"plate": "ABC123"}), Ok(Some("ABC123")))]
+    #[case(json!({"LicencePlate": "  ABC123 "}), Ok(Some("ABC123")))]
+    #[case(json!({"plate": "FIRST", "LicencePlate": "SECOND"}), Ok(Some("FIRST")))]
+    #[case(json!({"plate": null, "LicencePlate": "SECOND"}), Ok(Some("SECOND")))]
+    #[case(json!({"plate": 12345}), Ok(Some("12345")))]
+    #[case(json!({}), Err(Code::PlateRequired))]
+    #[case(json!({"plate": ""}), Err(Code::PlateRequired))]
+    #[case(json!({"plate": "   "}), Err(Code::PlateRequired))]
+    #[case(json!({"plate": 1.5}), Err(Code::Invalid))]
+    #[case(json!({"plate": true}), Err(Code::Invalid))]
+    #[case(json!({"plate": ["A"]}), Err(Code::Invalid))]
+    #[case(json!({"plate": "A".repeat(26)}), Err(Code::TooLong))]
+    #[case(json!({"plate": "É".repeat(25)}), Ok(Some("ÉÉÉÉÉÉÉÉÉÉÉÉÉÉÉÉÉÉÉÉÉÉÉÉÉ")))]
+    fn reading_a_field(#[case] value: Value, #[case] expected: Result<Option<&str>, Code>) {
+        let got = body(value).read(&PLATE).map_err(|e| e.code);
+        assert_eq!(got, expected.map(|o| o.map(str::to_owned)));
+    }
+
+    #[rstest]
+    #[case(json!({"province": "bc", "state": "NY"}), Ok(Some("bc")))]
+    #[case(json!({"state": "NY"}), Ok(Some("NY")))]
+    #[case(json!({"province": "B"}), Err(Code::TooShort))]
+    #[case(json!({"province": "BCX"}), Err(Code::TooLong))]
+    #[case(json!({}), Ok(None))]
+    fn aliases_and_exact_lengths(
+        #[case] value: Value,
+        #[case] expected: Result<Option<&str>, Code>,
+    ) {
+        let got = body(value).read(&PROVINCE).map_err(|e| e.code);
+        assert_eq!(got, expected.map(|o| o.map(str::to_owned)));
+    }
+
+    #[rstest]
+    #[case("2018-07-02T09:00:00", true)]
+    #[case("2000-05-30T14:38:22", true)]
+    #[case("2024-02-29T23:59:59", true)]
+    #[case("2023-02-29T00:00:00", false)]
+    #[case("2018-07-02 09:00:00", false)]
+    #[case("2018-07-02T09:00:00Z", false)]
+    #[case("2018-7-02T09:00:00", false)]
+    #[case("2018-07-02T24:00:00", false)]
+    #[case("2018-07-02", false)]
+    #[case("+018-07-02T09:00:00", false)]
+    fn datetimes(#[case] s: &str, #[case] ok: bool) {
+        assert_eq!(parse_datetime(s).is_some(), ok, "{s}");
+    }
+
+    #[rstest]
+    #[case("1901-01-31", true)]
+    #[case("1901-02-30", false)]
+    #[case("1901-1-31", false)]
+    #[case("31-01-1901", false)]
+    fn dates(#[case] s: &str, #[case] ok: bool) {
+        assert_eq!(parse_date(s).is_some(), ok, "{s}");
+    }
+
+    #[rstest]
+    #[case("14.50", true)]
+    #[case("0.01", true)]
+    #[case("999999.99", true)]
+    #[case("0.00", false)]
+    #[case("1000000.00", false)]
+    #[case("14.5", false)]
+    #[case("14", false)]
+    #[case(".50", false)]
+    #[case("-1.00", false)]
+    #[case("1,50", false)]
+    #[case("14.500", false)]
+    #[case("1e2.00", false)]
+    fn amounts(#[case] s: &str, #[case] ok: bool) {
+        assert_eq!(parse_amount(s).is_some(), ok, "{s}");
+    }
+
+    #[rstest]
+    #[case("test@test.com", true)]
+    #[case("stephen_14Oct_1114@test", true)]
+    #[case("first.last+tag@example.co.uk", true)]
+    #[case("no-at-sign", false)]
+    #[case("two@@example.com", false)]
+    #[case("spaces in@example.com", false)]
+    #[case("user@-bad.com", false)]
+    #[case("user@example..com", false)]
+    #[case("@example.com", false)]
+    #[case("user@", false)]
+    fn emails(#[case] s: &str, #[case] ok: bool) {
+        assert_eq!(is_email(s), ok, "{s}");
+    }
+
+    #[test]
+    fn small_parsers() {
+        assert_eq!(parse_currency("cad").as_deref(), Some("CAD"));
+        assert_eq!(parse_currency("EUR"), None);
+        assert_eq!(parse_id("12"), Some(12));
+        assert_eq!(parse_id("0"), None);
+        assert_eq!(parse_id("-3"), None);
+        assert_eq!(parse_id("+3"), None);
+        assert_eq!(parse_year("2021"), Some(2021));
+        assert_eq!(parse_year("21"), None);
+        assert_eq!(parse_year("20211"), None);
+    }
+
+    #[test]
+    fn bodies_must_be_objects() {
+        assert!(Body::parse(br#"{"apiToken": "x"}"#).is_ok());
+        for bad in [
+            &b"[]"[..],
+            b"null",
+            b"\"x\"",
+            b"",
+            b"{",
+            br#"{"apiToken": "x",}"#,
+        ] {
+            assert_eq!(Body::parse(bad).unwrap_err().code, Code::Unparseable);
+        }
+    }
+
+    #[rstest]
+    #[case(Some("application/json"), true)]
+    #[case(Some("Application/JSON; charset=utf-8"), true)]
+    #[case(Some("text/plain"), false)]
+    #[case(Some("application/x-www-form-urlencoded"), false)]
+    #[case(None, false)]
+    fn content_types(#[case] value: Option<&str>, #[case] ok: bool) {
+        let header = value.map(http::HeaderValue::from_str).transpose().unwrap();
+        assert_eq!(is_json(header.as_ref()), ok);
+    }
+
+    proptest! {
+        /// Whatever a field holds, reading it answers a value within its limits or a code.
+        #[test]
+        fn reads_respect_limits(text in "\\PC{0,40}") {
+            if let Ok(Some(read)) = body(json!({"plate": text})).read(&PLATE) {
+                prop_assert!(read.chars().count() <= 25);
+                prop_assert_eq!(read.trim(), read.as_str());
+                prop_assert!(!read.is_empty());
+            }
+        }
+
+        #[test]
+        fn every_valid_amount_round_trips(cents in 1u64..=99_999_999) {
+            let s = format!("{}.{:02}", cents / 100, cents % 100);
+            prop_assert_eq!(parse_amount(&s), Some(s.clone()));
+        }
+    }
+}
