@@ -1,10 +1,37 @@
-//! The EasyPark Operator Financial Reporting (OFR) mock.
+//! The EasyPark Operator Financial Reporting (OFR) mock (seed 000, api-notes §1).
+//!
+//! JWT auth through `X-Authorization`, asynchronous report generation with status polling
+//! (303 on completion, 200 + problem+json on failure), streamed CSV and JSON reports, a revenue
+//! summary, and the test environment's rate limit of 30 requests per 10 minutes.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::response::{IntoResponse, Response};
+use axum::middleware;
+use axum::response::Response;
+use axum::routing::{get, post};
 use parkbench_kit::{Api, Ctx, FixtureError, FixtureRoot, KitError};
+
+mod auth;
+mod columns;
+mod error;
+mod export;
+mod hal;
+mod limits;
+mod params;
+mod reports;
+mod summary;
+mod transactions;
+mod world;
+
+pub use auth::{Claims, X_AUTHORIZATION};
+pub use columns::Column;
+pub use error::{PROBLEM_JSON, REPORT_FAILED_TYPE};
+pub use hal::HAL_JSON;
+pub use limits::ANONYMOUS;
+pub use reports::{MAX_REPORT_RECORDS, REPORT_FAILURE_FLAG};
+
+use world::{Fixtures, World};
 
 pub const NAME: &str = "ofr";
 pub const PORT_OFFSET: u16 = 1;
@@ -29,20 +56,51 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             report_delay_secs: 3,
-            rate_limit: Some(Quota { limit: 30, window_secs: 600 }),
+            rate_limit: Some(Quota {
+                limit: 30,
+                window_secs: 600,
+            }),
             history_months: 3,
         }
     }
 }
 
 struct Mock {
-    _config: Config,
+    config: Config,
+    fixtures: Arc<Fixtures>,
 }
 
 /// Loads and checks the fixtures; the error names the file at fault.
 pub fn api(root: &FixtureRoot, config: Config) -> Result<Arc<dyn Api>, FixtureError> {
-    let _fixtures = root.for_api(NAME, &FIXTURES);
-    Ok(Arc::new(Mock { _config: config }))
+    let fixtures = Fixtures::load(&root.for_api(NAME, &FIXTURES))?;
+    Ok(Arc::new(Mock {
+        config,
+        fixtures: Arc::new(fixtures),
+    }))
+}
+
+/// Every OFR route over one world.
+fn router(world: Arc<World>) -> Router {
+    Router::new()
+        .route("/auth/v1", post(auth::auth_v1))
+        .route("/report/generate", post(reports::generate))
+        .route(
+            "/report/generate/{reportIdentifier}",
+            get(reports::report_status),
+        )
+        .route(
+            "/report/download/{reportIdentifier}",
+            get(reports::download),
+        )
+        .route("/summary-report/revenue", post(summary::revenue))
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            world.clone(),
+            limits::rate_limit,
+        ))
+        .layer(middleware::from_fn(error::problem_instance))
+        .with_state(world)
 }
 
 impl Api for Mock {
@@ -54,11 +112,15 @@ impl Api for Mock {
         PORT_OFFSET
     }
 
-    fn router(&self, _ctx: &Ctx) -> Router {
-        Router::new()
+    fn router(&self, ctx: &Ctx) -> Router {
+        router(Arc::new(World::new(
+            ctx,
+            self.config.clone(),
+            self.fixtures.clone(),
+        )))
     }
 
     fn kit_error(&self, error: KitError) -> Response {
-        (http::StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+        error::kit_error(error)
     }
 }
