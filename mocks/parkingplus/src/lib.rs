@@ -1,10 +1,30 @@
-//! The PARKING+PLUS car_driver mock.
+//! The PARKING+PLUS car_driver mock: sign in, see the current parking session, finalize it,
+//! pay on the `pay_url` with the sandbox test cards, and find the payment among the
+//! transactions (seed 003 and its sibling pages, api-notes section 4).
+
+mod cards;
+mod error;
+mod extract;
+mod oauth;
+mod parking_sessions;
+mod payment;
+mod registration;
+mod sim;
+mod smart_keys;
+mod tariff;
+mod transactions;
+mod world;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use chrono::TimeDelta;
 use parkbench_kit::{Api, Ctx, FixtureError, FixtureRoot, KitError};
+
+pub use cards::V2_MEDIA_TYPE;
+pub use payment::{DECLINE_FLAG, EPX_ACCEPTED, NETOPIA_ACCEPTED, NETOPIA_EXPIRED};
 
 pub const NAME: &str = "parkingplus";
 pub const PORT_OFFSET: u16 = 4;
@@ -17,22 +37,81 @@ static FIXTURES: include_dir::Dir<'static> =
 pub struct Config {
     /// Lifetime of access tokens in seconds of virtual time (the vendor documents 7200).
     pub token_ttl_secs: u64,
+    /// Transactions per page of `GET /api/car_driver/parking_session_transactions`
+    /// (undocumented; 10 by default, at least 1).
+    pub transactions_per_page: u64,
+    /// How long a `session_access` key opens the barrier, from entry and again from finalize
+    /// (seed 003's example: 5 minutes).
+    pub session_key_window_secs: u64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { token_ttl_secs: 7200 }
+        Self {
+            token_ttl_secs: 7200,
+            transactions_per_page: 10,
+            session_key_window_secs: 300,
+        }
+    }
+}
+
+impl Config {
+    pub(crate) fn per_page(&self) -> u64 {
+        self.transactions_per_page.max(1)
+    }
+
+    /// At most a year, so that no setting overflows the clock's arithmetic.
+    pub(crate) fn session_key_window(&self) -> TimeDelta {
+        TimeDelta::seconds(
+            i64::try_from(self.session_key_window_secs.min(366 * 86_400)).unwrap_or(0),
+        )
     }
 }
 
 struct Mock {
-    _config: Config,
+    config: Config,
+    seed: world::Seed,
 }
 
 /// Loads and checks the fixtures; the error names the file at fault.
 pub fn api(root: &FixtureRoot, config: Config) -> Result<Arc<dyn Api>, FixtureError> {
-    let _fixtures = root.for_api(NAME, &FIXTURES);
-    Ok(Arc::new(Mock { _config: config }))
+    let fixtures = root.for_api(NAME, &FIXTURES);
+    let seed = world::Seed::load(&fixtures)?;
+    Ok(Arc::new(Mock { config, seed }))
+}
+
+/// The whole API surface.
+fn router(world: world::World) -> Router {
+    Router::new()
+        .route("/api/oauth/token", post(oauth::token_v1))
+        .route("/api/car_driver/token", post(oauth::token_v2))
+        .route("/api/car_driver", post(registration::register))
+        .route("/api/car_driver/smart_keys", get(smart_keys::index))
+        .route(
+            "/api/car_driver/smart_keys/create_booking",
+            post(smart_keys::create_booking),
+        )
+        .route(
+            "/api/car_driver/parking_sessions/current",
+            get(parking_sessions::current),
+        )
+        .route(
+            "/api/car_driver/parking_sessions/{id}/finalize",
+            put(parking_sessions::finalize).patch(parking_sessions::finalize),
+        )
+        .route(
+            "/api/car_driver/parking_session_transactions",
+            get(transactions::index),
+        )
+        .route("/api/car_driver/cards/new", get(cards::new))
+        .route(
+            "/api/payment/pay/{id}",
+            get(payment::show).post(payment::pay),
+        )
+        .route("/__sim/entrance", post(sim::entrance))
+        .fallback(error::no_route)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .with_state(world)
 }
 
 impl Api for Mock {
@@ -44,11 +123,11 @@ impl Api for Mock {
         PORT_OFFSET
     }
 
-    fn router(&self, _ctx: &Ctx) -> Router {
-        Router::new()
+    fn router(&self, ctx: &Ctx) -> Router {
+        router(world::World::new(&self.seed, &self.config, ctx))
     }
 
     fn kit_error(&self, error: KitError) -> Response {
-        (http::StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+        error::ApiError::from(error).into_response()
     }
 }
