@@ -26,6 +26,30 @@ use parkbench_kit::{Api, Ctx, FixtureError, FixtureRoot, KitError};
 pub use cards::V2_MEDIA_TYPE;
 pub use payment::{DECLINE_FLAG, EPX_ACCEPTED, NETOPIA_ACCEPTED, NETOPIA_EXPIRED};
 
+/// The fixture contract users script against: the values in `fixtures/parkingplus/`, checked
+/// against the embedded fixtures by this crate's tests.
+pub mod contract {
+    pub const CLIENT_APP_ID: &str = "pp-test-app";
+    pub const CLIENT_SECRET: &str = "pp-test-secret";
+    pub const DRIVER_EMAIL: &str = "driver@parkingplus.test";
+    pub const DRIVER_PASSWORD: &str = "driver-password";
+    /// The driver's active session, at [`SECURED_PARKING_ID`].
+    pub const DRIVER_SESSION_ID: i64 = 1;
+    /// How long before start-up (or reset) the driver's session started.
+    pub const DRIVER_SESSION_STARTED_MINUTES_AGO: i64 = 65;
+    pub const OTHER_EMAIL: &str = "other@parkingplus.test";
+    pub const OTHER_PASSWORD: &str = "other-password";
+    /// The other driver's active session, at [`OTHER_SECURED_PARKING_ID`].
+    pub const OTHER_SESSION_ID: i64 = 2;
+    pub const OTHER_SESSION_STARTED_MINUTES_AGO: i64 = 30;
+    /// 5.00 RON per started hour.
+    pub const SECURED_PARKING_ID: i64 = 187;
+    /// 0.10 RON per started minute.
+    pub const OTHER_SECURED_PARKING_ID: i64 = 188;
+    /// The mock's own way in for a new parking session (not a vendor endpoint).
+    pub const SIM_ENTRANCE_PATH: &str = "/__sim/entrance";
+}
+
 pub const NAME: &str = "parkingplus";
 pub const PORT_OFFSET: u16 = 4;
 
@@ -129,5 +153,59 @@ impl Api for Mock {
 
     fn kit_error(&self, error: KitError) -> Response {
         error::ApiError::from(error).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contract::*;
+    use super::*;
+
+    #[test]
+    fn the_published_contract_matches_the_embedded_fixtures() {
+        let fixtures = FixtureRoot::Embedded.for_api(NAME, &FIXTURES);
+        let seed = world::Seed::load(&fixtures).unwrap();
+        let ctx = Ctx::new(
+            NAME,
+            1,
+            parkbench_kit::Clock::frozen("2026-01-01T00:00:00Z".parse().unwrap()),
+        );
+        let world = world::World::new(&seed, &Config::default(), &ctx);
+        let now = world.now();
+        let state = world.lock();
+        assert!(state.app_matches(CLIENT_APP_ID, CLIENT_SECRET));
+        for (email, password, session, parking, minutes) in [
+            (
+                DRIVER_EMAIL,
+                DRIVER_PASSWORD,
+                DRIVER_SESSION_ID,
+                SECURED_PARKING_ID,
+                DRIVER_SESSION_STARTED_MINUTES_AGO,
+            ),
+            (
+                OTHER_EMAIL,
+                OTHER_PASSWORD,
+                OTHER_SESSION_ID,
+                OTHER_SECURED_PARKING_ID,
+                OTHER_SESSION_STARTED_MINUTES_AGO,
+            ),
+        ] {
+            let driver = state.driver_by_email(email).unwrap();
+            assert_eq!(driver.password, password);
+            let open = state.open_session_of(driver.id).unwrap();
+            assert_eq!((open.id, open.parking_id), (session, parking));
+            assert_eq!(now - open.start_time, TimeDelta::minutes(minutes));
+        }
+        let tariff = state.parkings[&SECURED_PARKING_ID].tariff;
+        assert_eq!(
+            (tariff.unit, tariff.price),
+            (tariff::PriceUnit::Hour, tariff::Cents(500))
+        );
+        assert_eq!(state.parkings[&SECURED_PARKING_ID].currency, "RON");
+        let tariff = state.parkings[&OTHER_SECURED_PARKING_ID].tariff;
+        assert_eq!(
+            (tariff.unit, tariff.price),
+            (tariff::PriceUnit::Minute, tariff::Cents(10))
+        );
     }
 }

@@ -4,7 +4,7 @@ use http::Method;
 use rstest::rstest;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use crate::support::*;
 
 /// `https://www.example.com/`, the create-booking page's own example.
 const RETURN_URL: &str = "aHR0cHM6Ly93d3cuZXhhbXBsZS5jb20v";

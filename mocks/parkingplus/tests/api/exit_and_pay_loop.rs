@@ -5,7 +5,7 @@ use http::Method;
 use rstest::rstest;
 use serde_json::json;
 
-use crate::helpers::*;
+use crate::support::*;
 
 #[rstest]
 #[case::netopia(NETOPIA_OK, "03/2030", "111", "mobilpay")]

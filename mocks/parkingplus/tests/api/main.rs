@@ -3,11 +3,11 @@
 
 mod bookings_and_cards;
 mod exit_and_pay_loop;
-mod helpers;
 mod oauth;
 mod parking_sessions;
 mod payment;
 mod registration;
 mod robustness;
 mod smart_keys;
+mod support;
 mod transactions;

@@ -6,7 +6,7 @@ use parkbench_kit::FaultFlag;
 use rstest::rstest;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn the_pay_url_shows_a_card_form() {

@@ -8,7 +8,7 @@ use parkbench_kit::{FixtureRoot, ServiceOptions};
 use proptest::prelude::*;
 use serde_json::json;
 
-use crate::helpers::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn unknown_routes_are_json_404s() {
@@ -141,10 +141,15 @@ proptest! {
             let ct = reply.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
             if ct.starts_with("application/json") {
                 let value: serde_json::Value = serde_json::from_slice(&reply.bytes).unwrap();
-                if reply.status.is_client_error() {
-                    let schema = if target == 0 { "oauth_error" } else { "error" };
-                    SCHEMAS.assert_valid(schema, &value);
-                }
+                let schema = if reply.status.is_success() {
+                    ["token_response", "registration_response", "finalize_response",
+                     "create_booking_response", "current_session_response", "payment_response"][target]
+                } else if target == 0 {
+                    "oauth_error"
+                } else {
+                    "error"
+                };
+                SCHEMAS.assert_valid(schema, &value);
             } else {
                 assert!(ct.starts_with("text/html") || reply.status.is_redirection(), "{ct}");
             }

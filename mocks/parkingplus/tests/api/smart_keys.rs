@@ -3,7 +3,7 @@
 use rstest::rstest;
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::support::*;
 
 fn ids(body: &Value) -> Vec<i64> {
     body["smart_keys"]
