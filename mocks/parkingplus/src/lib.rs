@@ -132,7 +132,7 @@ fn router(world: world::World) -> Router {
             "/api/payment/pay/{id}",
             get(payment::show).post(payment::pay),
         )
-        .route("/__sim/entrance", post(sim::entrance))
+        .route(contract::SIM_ENTRANCE_PATH, post(sim::entrance))
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(world)
