@@ -26,6 +26,84 @@ struct Cli {
 enum Command {
     /// Serve the API mocks, one listener per API, until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Run the conformance suite against the mocks or real deployments.
+    ///
+    /// Exit codes: 0 all passed, 1 a check failed, 2 usage or configuration error, 3 the
+    /// budget or deadline ran out before the plan finished.
+    Check(CheckArgs),
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// `mock`: start every mock in-process on ephemeral ports.
+    #[arg(long, value_parser = ["mock"])]
+    target: Option<String>,
+    /// OPS-COM base URL (credentials: PARKBENCH_OPSCOM_API_TOKEN, PARKBENCH_OPSCOM_CLIENT_CODE).
+    #[arg(long, conflicts_with = "target")]
+    opscom_url: Option<String>,
+    /// OFR base URL (PARKBENCH_OFR_CLIENT_ID, PARKBENCH_OFR_CLIENT_SECRET, PARKBENCH_OFR_OPERATOR_ID).
+    #[arg(long, conflicts_with = "target")]
+    ofr_url: Option<String>,
+    /// PARKING+PLUS base URL (PARKBENCH_PARKINGPLUS_CLIENT_APP_ID, _CLIENT_SECRET, _USERNAME, _PASSWORD).
+    #[arg(long, conflicts_with = "target")]
+    parkingplus_url: Option<String>,
+    /// Check only these APIs (comma-separated).
+    #[arg(long, value_delimiter = ',', value_parser = parse_api)]
+    api: Vec<ApiName>,
+    /// Check only these operations (comma-separated, e.g. permits/push,report/generate).
+    #[arg(long, value_delimiter = ',')]
+    operation: Vec<String>,
+    /// Run only these checks (comma-separated, e.g. schema,error-code,model).
+    #[arg(long, value_delimiter = ',')]
+    check: Vec<String>,
+    /// Run only these flows (comma-separated, e.g. negative,permits,report).
+    #[arg(long, value_delimiter = ',')]
+    flow: Vec<String>,
+    /// Seed of every generated case; the same seed reproduces a run.
+    #[arg(long, default_value_t = parkbench_kit::DEFAULT_SEED)]
+    seed: u64,
+    /// Generated cases per property-based check against a mock.
+    #[arg(long, default_value_t = parkbench_conformance::options::DEFAULT_CASES)]
+    cases: u32,
+    /// Against a real target, allow checks that create or change data.
+    #[arg(long)]
+    allow_writes: bool,
+    /// Against a real target, also allow one-way operations (needs --allow-writes).
+    #[arg(long)]
+    allow_destructive: bool,
+    /// Never use the control API, even when a URL answers as a parkbench mock.
+    #[arg(long)]
+    no_control: bool,
+    /// Use the mocks' fixture credentials for URL targets (a shared parkbench fixture server).
+    #[arg(long)]
+    fixture_credentials: bool,
+    /// Hard cap on requests per API (polls and 429s included).
+    #[arg(long)]
+    max_requests: Option<u32>,
+    /// Stop waiting and end the run after this long (e.g. 45m, 1h30m, 900).
+    #[arg(long, value_parser = parkbench_conformance::options::parse_duration)]
+    deadline: Option<std::time::Duration>,
+    /// OFR pace: requests per sliding window, LIMIT/SECONDS, or `off`.
+    #[arg(long, default_value = "30/600", value_parser = parse_rate_limit)]
+    ofr_pace: RateLimit,
+    /// Print per API the requests and pacing time the selected checks need; send nothing.
+    #[arg(long)]
+    plan: bool,
+    /// Write a JUnit XML report here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write a JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// The schemas folder (default: the repository's schemas/).
+    #[arg(long)]
+    schemas: Option<PathBuf>,
+    /// Per-request timeout (e.g. 30s).
+    #[arg(long, default_value = "30s", value_parser = parkbench_conformance::options::parse_duration)]
+    request_timeout: std::time::Duration,
+    /// No progress bar.
+    #[arg(long)]
+    no_progress: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -97,7 +175,55 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Check(args) => check(args),
     }
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    use parkbench_conformance::{Options, Outputs, TargetSpec};
+    let urls: std::collections::BTreeMap<ApiName, String> = [
+        (ApiName::Opscom, args.opscom_url),
+        (ApiName::Ofr, args.ofr_url),
+        (ApiName::Parkingplus, args.parkingplus_url),
+    ]
+    .into_iter()
+    .filter_map(|(api, url)| url.map(|u| (api, u)))
+    .collect();
+    let target = if args.target.is_some() {
+        TargetSpec::Mock
+    } else if urls.is_empty() {
+        eprintln!(
+            "parkbench check: give --target mock or at least one of --opscom-url, --ofr-url, --parkingplus-url"
+        );
+        return ExitCode::from(2);
+    } else {
+        TargetSpec::Urls(urls)
+    };
+    let mut options = Options::new(target);
+    options.selection = parkbench_conformance::Selection {
+        apis: args.api,
+        operations: args.operation,
+        checks: args.check,
+        flows: args.flow,
+    };
+    options.seed = args.seed;
+    options.cases = args.cases;
+    options.allow_writes = args.allow_writes;
+    options.allow_destructive = args.allow_destructive;
+    options.no_control = args.no_control;
+    options.fixture_credentials = args.fixture_credentials;
+    options.max_requests = args.max_requests;
+    options.deadline = args.deadline;
+    options.pace.insert(ApiName::Ofr, args.ofr_pace.0);
+    options.schemas = args.schemas;
+    options.request_timeout = args.request_timeout;
+    options.progress = !args.no_progress;
+    let outputs = Outputs {
+        junit: args.junit,
+        json: args.json,
+        plan_only: args.plan,
+    };
+    ExitCode::from(parkbench_conformance::main(options, outputs))
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
