@@ -197,6 +197,28 @@ mod tests {
         assert_eq!(problem.kind, REPORT_FAILED_TYPE);
     }
 
+    /// The kit's failures (panic, oversized body) come out as problems the schema accepts.
+    #[tokio::test]
+    async fn kit_errors_are_problems() {
+        let schemas =
+            parkbench_kit::schema::Schemas::for_api(env!("CARGO_MANIFEST_DIR"), "ofr").unwrap();
+        for (error, status) in [
+            (KitError::Internal, 500),
+            (KitError::PayloadTooLarge { limit: 10 }, 413),
+            (KitError::BodyUnreadable, 400),
+        ] {
+            let response = kit_error(error);
+            assert_eq!(response.status().as_u16(), status);
+            assert_eq!(response.headers()[CONTENT_TYPE], PROBLEM_JSON);
+            let body = axum::body::to_bytes(response.into_body(), 4096)
+                .await
+                .unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            schemas.assert_valid("problem", &body);
+            assert_eq!(body["status"], status);
+        }
+    }
+
     #[test]
     fn other_problems_carry_their_http_status_and_phrase() {
         let problem = ApiError::TooManyRequests {

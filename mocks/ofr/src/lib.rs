@@ -28,7 +28,6 @@ pub use auth::{Claims, X_AUTHORIZATION};
 pub use columns::Column;
 pub use error::{PROBLEM_JSON, REPORT_FAILED_TYPE};
 pub use hal::HAL_JSON;
-pub use limits::ANONYMOUS;
 pub use reports::{MAX_REPORT_RECORDS, REPORT_FAILURE_FLAG};
 
 use world::{Fixtures, World};

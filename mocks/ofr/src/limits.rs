@@ -20,7 +20,7 @@ use crate::error::ApiError;
 use crate::world::World;
 
 /// The window of requests that name no client.
-pub const ANONYMOUS: &str = "anonymous";
+pub(crate) const ANONYMOUS: &str = "anonymous";
 
 /// Which window a request counts in; the body of an `/auth/v1` request is read and put back.
 async fn client_key(world: &World, request: Request) -> (String, Request) {

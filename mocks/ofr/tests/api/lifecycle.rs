@@ -379,3 +379,32 @@ async fn a_zero_delay_completes_at_once_and_a_long_one_waits_on_the_clock() {
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn moving_the_clock_through_the_control_api_completes_a_report_at_once() {
+    let app = App::with(parkbench_ofr::Config {
+        report_delay_secs: 600,
+        ..Default::default()
+    });
+    let token = app.token(TEST_CLIENT).await;
+    let url = app
+        .accepted(
+            &token,
+            &report_request(SEED_OPERATOR, "CSV", &day(2), &day(1), &[]),
+        )
+        .await;
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("/__admin/clock")
+        .header("host", HOST)
+        .body(axum::body::Body::from(r#"{"advance_seconds": 600}"#))
+        .unwrap();
+    let moved = tower::ServiceExt::oneshot(app.service.app(), request)
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), StatusCode::OK);
+    assert_eq!(
+        app.get(&url, Some(&token)).await.status,
+        StatusCode::SEE_OTHER
+    );
+}

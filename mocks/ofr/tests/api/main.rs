@@ -3,6 +3,7 @@
 //! against `schemas/ofr/` by the `support` helpers.
 
 mod auth;
+mod fixtures;
 mod lifecycle;
 mod limits;
 mod properties;
