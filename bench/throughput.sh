@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Requests per second of POST /api/OC-TOMA/v1/permits/stats on `parkbench serve`, against a
+# bare hyper 1.x hello-world measured in the same run on the same machine, with wrk over
+# loopback (32 connections). Target: parkbench >= 80% of the baseline.
+#
+#   bench/throughput.sh            # 3 rounds of 10 s each, alternating the two servers
+#   ROUNDS=5 DURATION=20s bench/throughput.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+
+if ! command -v wrk >/dev/null; then
+    echo "installing wrk (Debian package)" >&2
+    apt-get update -qq >&2 && apt-get install -y -qq wrk >&2
+fi
+cargo build --release --quiet --bin parkbench --example hello_hyper
+
+work=$(mktemp -d)
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
+pids=()
+trap cleanup EXIT
+
+./target/release/parkbench serve --port-base 0 --only opscom >"$work/ready" 2>/dev/null &
+pids+=($!)
+./target/release/examples/hello_hyper 127.0.0.1:0 >"$work/hello" &
+pids+=($!)
+for _ in $(seq 100); do
+    [ -s "$work/ready" ] && [ -s "$work/hello" ] && break
+    sleep 0.05
+done
+opscom=$(sed -E 's/.*"opscom":"([^"]+)".*/\1/' "$work/ready")
+hello=$(head -n1 "$work/hello")
+
+cat >"$work/stats.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"apiToken": "opscom-demo-full-access-token-0001", "zones": "Lot 01,Lot 02"}'
+LUA
+
+# Sanity: the endpoint answers what it should before it is measured.
+curl -fsS -X POST "$opscom/api/OC-TOMA/v1/permits/stats" -H 'content-type: application/json' \
+    -d '{"apiToken": "opscom-demo-full-access-token-0001", "zones": "Lot 01,Lot 02"}' >/dev/null
+
+rps() { awk '/Requests\/sec/ {print $2}'; }
+wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$hello/" >/dev/null # warm-up
+wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/stats.lua" "$opscom/api/OC-TOMA/v1/permits/stats" >/dev/null
+
+base=(); ours=()
+for round in $(seq "$ROUNDS"); do
+    b=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$hello/" | rps)
+    o=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$work/stats.lua" "$opscom/api/OC-TOMA/v1/permits/stats" | rps)
+    echo "round $round: hyper hello-world $b req/s, parkbench permits/stats $o req/s"
+    base+=("$b"); ours+=("$o")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+mb=$(median "${base[@]}"); mo=$(median "${ours[@]}")
+awk -v b="$mb" -v o="$mo" 'BEGIN { printf "median: hyper %.0f req/s, parkbench %.0f req/s: %.1f%% of the baseline (target 80%%)\n", b, o, 100 * o / b }'
