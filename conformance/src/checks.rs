@@ -38,6 +38,9 @@ pub struct ResponseSpec {
     pub problem_status: Option<u16>,
     /// The body must carry `_links.self.href`.
     pub hal_self: bool,
+    /// A JSON pointer that must exist in the body for this spec to describe it (OPS-COM
+    /// answers errors and successes with the same status when `--opscom-error-status 200`).
+    pub when: Option<&'static str>,
 }
 
 impl ResponseSpec {
@@ -53,7 +56,13 @@ impl ResponseSpec {
             schema: None,
             problem_status: None,
             hal_self: false,
+            when: None,
         }
+    }
+
+    pub const fn when(mut self, pointer: &'static str) -> Self {
+        self.when = Some(pointer);
+        self
     }
 
     pub const fn schema(mut self, stem: &'static str) -> Self {
@@ -106,12 +115,29 @@ fn for_status<'a>(
 /// the response's (or the only one with no media types).
 pub fn matching<'a>(specs: &'a [ResponseSpec], exchange: &Exchange) -> Option<&'a ResponseSpec> {
     let media = exchange.media_type();
-    let mut candidates = for_status(specs, exchange.request.operation, exchange.status);
-    let first = candidates.next()?;
-    std::iter::once(first)
-        .chain(candidates)
-        .find(|s| s.media.is_empty() || media.as_deref().is_some_and(|m| s.media.contains(&m)))
-        .or(Some(first))
+    let candidates: Vec<&ResponseSpec> =
+        for_status(specs, exchange.request.operation, exchange.status).collect();
+    let media_ok = |s: &&ResponseSpec| {
+        s.media.is_empty() || media.as_deref().is_some_and(|m| s.media.contains(&m))
+    };
+    let body = if candidates.iter().any(|s| s.when.is_some()) {
+        exchange.json()
+    } else {
+        None
+    };
+    let marked = candidates.iter().copied().filter(media_ok).find(|s| {
+        s.when
+            .is_some_and(|p| body.as_ref().is_some_and(|b| b.pointer(p).is_some()))
+    });
+    marked
+        .or_else(|| {
+            candidates
+                .iter()
+                .copied()
+                .filter(media_ok)
+                .find(|s| s.when.is_none())
+        })
+        .or_else(|| candidates.first().copied())
 }
 
 fn documented_statuses(specs: &[ResponseSpec], operation: &str) -> Vec<u16> {
