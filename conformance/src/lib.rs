@@ -109,6 +109,14 @@ pub struct Scenario {
     pub run: for<'a> fn(&'a ApiRun) -> ScenarioFuture<'a>,
 }
 
+impl Scenario {
+    /// The same scenario with deliberate waits, for the plan.
+    pub fn waits(mut self, waits_secs: fn(&PlanCtx) -> f64) -> Self {
+        self.waits_secs = waits_secs;
+        self
+    }
+}
+
 impl std::fmt::Debug for Scenario {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Scenario")

@@ -29,6 +29,24 @@ where
     F: Fn(T) -> Fut,
     Fut: Future<Output = Result<(), Stop>>,
 {
+    property_cases(run, name, run.cases, strategy, fixed, test)
+}
+
+/// [`property`] with its own number of generated cases (for costly flows).
+pub fn property_cases<T, S, F, Fut>(
+    run: &ApiRun,
+    name: &str,
+    cases: u32,
+    strategy: S,
+    fixed: Vec<T>,
+    test: F,
+) -> Result<(), Stop>
+where
+    T: Clone + Debug,
+    S: Strategy<Value = T>,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = Result<(), Stop>>,
+{
     let handle = tokio::runtime::Handle::current();
     let stopped: Mutex<Option<Stop>> = Mutex::new(None);
     let last_failure: Mutex<Option<Vec<Record>>> = Mutex::new(None);
@@ -68,11 +86,11 @@ where
                 return Err(stop);
             }
         }
-        if run.is_real() || run.cases == 0 {
+        if run.is_real() || run.cases == 0 || cases == 0 {
             return Ok(());
         }
         let config = Config {
-            cases: run.cases,
+            cases,
             failure_persistence: None,
             max_shrink_iters: MAX_SHRINK_ITERS,
             ..Config::default()
