@@ -2,9 +2,10 @@
 //! system clock, so that a test can move time forward instead of sleeping and two runs with
 //! a frozen clock answer byte for byte the same.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 /// An instant of virtual time.
 pub type Instant = DateTime<Utc>;
@@ -26,35 +27,37 @@ pub enum ClockStart {
     Frozen(DateTime<Utc>),
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Mode {
-    Real { offset: TimeDelta },
-    Frozen(DateTime<Utc>),
-}
-
-impl From<ClockStart> for Mode {
-    fn from(start: ClockStart) -> Self {
-        match start {
-            ClockStart::Real => Mode::Real {
-                offset: TimeDelta::zero(),
-            },
-            ClockStart::Frozen(at) => Mode::Frozen(at),
-        }
-    }
-}
-
 /// A shared handle on one service's virtual clock. Cloning shares the clock.
+///
+/// Read on every request, so it is one atomic: microseconds since the epoch for a frozen
+/// clock, microseconds of offset from the system clock for a real-time one. Which of the two
+/// never changes after creation.
 #[derive(Clone, Debug)]
 pub struct Clock {
     start: ClockStart,
-    mode: Arc<Mutex<Mode>>,
+    micros: Arc<AtomicI64>,
+}
+
+fn to_micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn from_micros(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 impl Clock {
     pub fn new(start: ClockStart) -> Self {
         Self {
             start,
-            mode: Arc::new(Mutex::new(start.into())),
+            micros: Arc::new(AtomicI64::new(Self::initial(start))),
+        }
+    }
+
+    fn initial(start: ClockStart) -> i64 {
+        match start {
+            ClockStart::Real => 0,
+            ClockStart::Frozen(at) => to_micros(at),
         }
     }
 
@@ -70,46 +73,44 @@ impl Clock {
 
     /// The current virtual time, to the microsecond.
     pub fn now(&self) -> DateTime<Utc> {
-        match *self.lock() {
-            Mode::Real { offset } => (Utc::now() + offset).trunc_subsecs(6),
-            Mode::Frozen(at) => at,
+        let micros = self.micros.load(Ordering::Acquire);
+        match self.start {
+            ClockStart::Real => from_micros(to_micros(Utc::now()).saturating_add(micros)),
+            ClockStart::Frozen(_) => from_micros(micros),
         }
     }
 
     /// Moves the clock forward (or back, with a negative delta).
     pub fn advance(&self, by: TimeDelta) {
-        let mut mode = self.lock();
-        *mode = match *mode {
-            Mode::Real { offset } => Mode::Real {
-                offset: offset + by,
-            },
-            Mode::Frozen(at) => Mode::Frozen(at + by),
-        };
+        let by = by.num_microseconds().unwrap_or(if by < TimeDelta::zero() {
+            i64::MIN
+        } else {
+            i64::MAX
+        });
+        let _ = self
+            .micros
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |m| {
+                Some(m.saturating_add(by))
+            });
     }
 
     /// Sets the clock to `to`; a real-time clock keeps running from there.
     pub fn set(&self, to: DateTime<Utc>) {
-        let mut mode = self.lock();
-        *mode = match *mode {
-            Mode::Real { .. } => Mode::Real {
-                offset: to - Utc::now(),
-            },
-            Mode::Frozen(_) => Mode::Frozen(to),
+        let value = match self.start {
+            ClockStart::Real => to_micros(to).saturating_sub(to_micros(Utc::now())),
+            ClockStart::Frozen(_) => to_micros(to),
         };
+        self.micros.store(value, Ordering::Release);
     }
 
     /// Back to how the clock started.
     pub fn reset(&self) {
-        *self.lock() = self.start.into();
+        self.micros
+            .store(Self::initial(self.start), Ordering::Release);
     }
 
     pub fn is_frozen(&self) -> bool {
-        matches!(*self.lock(), Mode::Frozen(_))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Mode> {
-        // The guarded value is a plain Copy enum: a panic elsewhere cannot leave it half-written.
-        self.mode.lock().unwrap_or_else(PoisonError::into_inner)
+        matches!(self.start, ClockStart::Frozen(_))
     }
 }
 

@@ -5,7 +5,9 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use http::{HeaderValue, Method, Uri};
 use serde::Serialize;
 
 /// Default number of entries kept.
@@ -13,7 +15,29 @@ pub const DEFAULT_CAPACITY: usize = 1000;
 /// Default number of request-body bytes kept per entry.
 pub const DEFAULT_BODY_CAP: usize = 4096;
 
-/// One answered request.
+/// One answered request as the serving path records it: cheap clones of what the request
+/// already holds, so journaling costs next to nothing per request. Rendered as an [`Entry`]
+/// only when the journal is read.
+#[derive(Clone, Debug)]
+pub struct Record {
+    pub time: DateTime<Utc>,
+    pub request_id: HeaderValue,
+    pub method: Method,
+    pub uri: Uri,
+    pub status: Option<u16>,
+    /// The whole request body; the journal keeps a copy of the first `body_cap` bytes.
+    pub body: Bytes,
+    pub fault: Option<String>,
+}
+
+#[derive(Debug)]
+struct Kept {
+    seq: u64,
+    record: Record,
+    body_truncated: bool,
+}
+
+/// One answered request, as `GET /__admin/requests` shows it.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Entry {
     /// Position in the service's request sequence since start-up or the last reset.
@@ -35,7 +59,7 @@ pub struct Entry {
 
 #[derive(Debug)]
 struct Ring {
-    entries: VecDeque<Entry>,
+    entries: VecDeque<Kept>,
     next_seq: u64,
 }
 
@@ -59,35 +83,52 @@ impl Journal {
         }
     }
 
-    /// Cuts a request body down to what the journal keeps.
-    pub fn body_excerpt(&self, body: &[u8]) -> (Option<String>, bool) {
-        if body.is_empty() {
-            return (None, false);
-        }
-        let kept = &body[..body.len().min(self.body_cap)];
-        (
-            Some(String::from_utf8_lossy(kept).into_owned()),
-            body.len() > self.body_cap,
-        )
-    }
-
-    /// Records an entry, giving it the next sequence number; drops the oldest when full.
-    pub fn push(&self, mut entry: Entry) {
+    /// Records a request, giving it the next sequence number; drops the oldest when full.
+    pub fn push(&self, mut record: Record) {
         if self.capacity == 0 {
             return;
         }
+        let body_truncated = record.body.len() > self.body_cap;
+        if !record.body.is_empty() {
+            // A copy, so the journal never pins a large request buffer.
+            record.body =
+                Bytes::copy_from_slice(&record.body[..record.body.len().min(self.body_cap)]);
+        }
         let mut ring = self.lock();
-        entry.seq = ring.next_seq;
+        let seq = ring.next_seq;
         ring.next_seq += 1;
         if ring.entries.len() == self.capacity {
             ring.entries.pop_front();
         }
-        ring.entries.push_back(entry);
+        ring.entries.push_back(Kept {
+            seq,
+            record,
+            body_truncated,
+        });
     }
 
     /// Every entry kept, oldest first.
     pub fn entries(&self) -> Vec<Entry> {
-        self.lock().entries.iter().cloned().collect()
+        self.lock()
+            .entries
+            .iter()
+            .map(|kept| {
+                let r = &kept.record;
+                Entry {
+                    seq: kept.seq,
+                    time: r.time,
+                    request_id: String::from_utf8_lossy(r.request_id.as_bytes()).into_owned(),
+                    method: r.method.to_string(),
+                    path: r.uri.path().to_owned(),
+                    query: r.uri.query().map(str::to_owned),
+                    status: r.status,
+                    body: (!r.body.is_empty())
+                        .then(|| String::from_utf8_lossy(&r.body).into_owned()),
+                    body_truncated: kept.body_truncated,
+                    fault: r.fault.clone(),
+                }
+            })
+            .collect()
     }
 
     pub fn capacity(&self) -> usize {
@@ -116,17 +157,14 @@ impl Default for Journal {
 mod tests {
     use super::*;
 
-    fn entry(path: &str) -> Entry {
-        Entry {
-            seq: 0,
+    fn record(path: &str, body: &'static [u8]) -> Record {
+        Record {
             time: DateTime::UNIX_EPOCH,
-            request_id: String::new(),
-            method: "POST".into(),
-            path: path.into(),
-            query: None,
+            request_id: HeaderValue::from_static("r-1"),
+            method: Method::POST,
+            uri: path.parse().unwrap(),
             status: Some(200),
-            body: None,
-            body_truncated: false,
+            body: Bytes::from_static(body),
             fault: None,
         }
     }
@@ -135,27 +173,51 @@ mod tests {
     fn keeps_the_newest_entries_up_to_capacity() {
         let journal = Journal::new(3, 16);
         for i in 0..10 {
-            journal.push(entry(&format!("/{i}")));
+            journal.push(record(&format!("/{i}?q={i}"), b""));
         }
-        let paths: Vec<_> = journal.entries().into_iter().map(|e| e.path).collect();
+        let entries = journal.entries();
+        let paths: Vec<_> = entries.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["/7", "/8", "/9"]);
-        assert_eq!(journal.entries()[2].seq, 10);
+        assert_eq!(entries[2].seq, 10);
+        assert_eq!(entries[2].query.as_deref(), Some("q=9"));
+        assert_eq!(entries[2].method, "POST");
+        assert_eq!(entries[2].request_id, "r-1");
     }
 
     #[test]
     fn cuts_bodies_at_the_cap() {
         let journal = Journal::new(3, 4);
-        assert_eq!(journal.body_excerpt(b""), (None, false));
-        assert_eq!(journal.body_excerpt(b"abcd"), (Some("abcd".into()), false));
-        assert_eq!(journal.body_excerpt(b"abcdef"), (Some("abcd".into()), true));
+        journal.push(record("/", b""));
+        journal.push(record("/", b"abcd"));
+        journal.push(record("/", b"abcdef"));
+        let bodies: Vec<_> = journal
+            .entries()
+            .into_iter()
+            .map(|e| (e.body, e.body_truncated))
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                (None, false),
+                (Some("abcd".into()), false),
+                (Some("abcd".into()), true)
+            ]
+        );
     }
 
     #[test]
     fn clear_restarts_the_sequence() {
         let journal = Journal::new(3, 4);
-        journal.push(entry("/a"));
+        journal.push(record("/a", b""));
         journal.clear();
-        journal.push(entry("/b"));
+        journal.push(record("/b", b""));
         assert_eq!(journal.entries()[0].seq, 1);
+    }
+
+    #[test]
+    fn a_zero_capacity_journal_keeps_nothing() {
+        let journal = Journal::new(0, 4);
+        journal.push(record("/a", b"x"));
+        assert!(journal.entries().is_empty());
     }
 }

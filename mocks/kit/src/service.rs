@@ -2,7 +2,10 @@
 //! control API acts on. [`Service::app`] is a plain axum `Router`, so tests can drive it with
 //! `tower::ServiceExt::oneshot` and no socket.
 
+use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::io;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
@@ -13,15 +16,17 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use futures_util::stream::{self, StreamExt};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, DATE};
-use http::{HeaderName, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::faults::{Action, Faults};
-use crate::journal::{self, Entry, Journal};
+use crate::faults::{Action, Applied, Faults};
+use crate::journal::{self, Journal, Record};
 use crate::{Api, Clock, ClockStart, Ctx, DEFAULT_SEED, FaultFlag, KitError, admin};
 
 /// `X-Request-Id`: echoed when the client sends one, otherwise numbered per service.
@@ -54,10 +59,6 @@ impl Default for ServiceOptions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("connection dropped by an injected fault")]
 pub struct DropConnection;
-
-/// A response marker naming the fault that shaped it, for the journal.
-#[derive(Clone, Debug)]
-struct FaultLabel(String);
 
 pub(crate) struct Inner {
     pub(crate) api: Arc<dyn Api>,
@@ -128,22 +129,27 @@ impl Service {
     }
 
     /// The whole service as a router: control API, journal, faults and the API itself.
+    ///
+    /// The API side is one handler rather than a stack of middleware: every request to a
+    /// fixture server pays for it, and the throughput target leaves little room.
     pub fn app(&self) -> Router {
         let inner = self.inner.clone();
-        let api_side = Router::new()
-            .fallback(dispatch)
-            .layer(middleware::from_fn_with_state(inner.clone(), apply_fault))
-            .layer(middleware::from_fn_with_state(inner.clone(), record))
-            .with_state(inner.clone());
         let api = inner.api.clone();
-        Router::new()
-            .nest("/__admin", admin::router(inner.clone()))
-            .fallback_service(api_side)
-            .layer(middleware::from_fn_with_state(inner, stamp))
-            .layer(TraceLayer::new_for_http())
-            .layer(CatchPanicLayer::custom(move |_panic| {
-                api.kit_error(KitError::Internal)
-            }))
+        let admin = admin::router(inner.clone())
+            .layer(middleware::from_fn_with_state(inner.clone(), stamp_admin));
+        let router = Router::new()
+            .nest_service("/__admin", admin)
+            .fallback(serve_api)
+            .with_state(inner);
+        // Request spans cost even when filtered out late; build them only when they can be seen.
+        let router = if tracing::enabled!(tracing::Level::DEBUG) {
+            router.layer(TraceLayer::new_for_http())
+        } else {
+            router
+        };
+        router.layer(CatchPanicLayer::custom(move |_panic| {
+            api.kit_error(KitError::Internal)
+        }))
     }
 }
 
@@ -155,59 +161,101 @@ impl Inner {
         self.next_request_id.store(0, Ordering::Relaxed);
         self.router.store(Arc::new(self.api.router(&self.ctx)));
     }
-}
 
-async fn dispatch(State(inner): State<Arc<Inner>>, request: Request) -> Response {
-    let router = Router::clone(&inner.router.load());
-    match router.oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
+    /// The client's `x-request-id`, or the next number of this service.
+    fn request_id(&self, headers: &mut HeaderMap) -> HeaderValue {
+        if let Some(id) = headers.get(REQUEST_ID) {
+            return id.clone();
+        }
+        let n = self.next_request_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut id = String::with_capacity(self.api.name().len() + 10);
+        let _ = write!(id, "{}-{n:08}", self.api.name());
+        let id = HeaderValue::from_maybe_shared(Bytes::from(id))
+            .unwrap_or(HeaderValue::from_static("unknown"));
+        headers.insert(REQUEST_ID, id.clone());
+        id
+    }
+
+    /// Request id and a `Date` from the virtual clock on every answer. Hyper adds a `Date`
+    /// of its own only when the response has none, so answers stay reproducible under a
+    /// frozen clock.
+    fn stamp(&self, headers: &mut HeaderMap, request_id: HeaderValue) {
+        headers.insert(REQUEST_ID, request_id);
+        if !headers.contains_key(DATE) {
+            headers.insert(DATE, http_date(self.ctx.clock().now()));
+        }
+    }
+
+    /// Hands the request to the API's current router; a panic becomes the API's 500.
+    async fn dispatch(&self, request: Request) -> Response {
+        let router = Router::clone(&self.router.load());
+        match AssertUnwindSafe(router.oneshot(request))
+            .catch_unwind()
+            .await
+        {
+            Ok(Ok(response)) => response,
+            Ok(Err(never)) => match never {},
+            Err(_panic) => self.api.kit_error(KitError::Internal),
+        }
+    }
+
+    /// Applies one fault. Its latency is slept after the fault queue's lock was released,
+    /// as wiremock-rs does.
+    async fn apply_fault(&self, fault: Applied, mut request: Request) -> Response {
+        if let Some(latency) = fault.latency {
+            tokio::time::sleep(latency).await;
+        }
+        match fault.action {
+            Action::Respond {
+                status,
+                body,
+                content_type,
+                headers,
+            } => fixed_response(status, body, content_type, headers),
+            Action::Drop => {
+                let mut response = Response::new(Body::empty());
+                response.extensions_mut().insert(DropConnection);
+                response
+            }
+            Action::Truncate => truncate(self.dispatch(request).await).await,
+            Action::Delay => self.dispatch(request).await,
+            Action::Flag { name } => {
+                request.extensions_mut().insert(FaultFlag(name));
+                self.dispatch(request).await
+            }
+        }
     }
 }
 
-/// Request id in, request id and a `Date` from the virtual clock out. Hyper adds a `Date` of
-/// its own only when the response has none, so answers stay reproducible under a frozen clock.
-async fn stamp(State(inner): State<Arc<Inner>>, mut request: Request, next: Next) -> Response {
-    let id = match request.headers().get(REQUEST_ID) {
-        Some(id) => id.clone(),
-        None => {
-            let n = inner.next_request_id.fetch_add(1, Ordering::Relaxed) + 1;
-            HeaderValue::try_from(format!("{}-{n:08}", inner.api.name()))
-                .unwrap_or(HeaderValue::from_static("unknown"))
-        }
-    };
-    request.headers_mut().insert(REQUEST_ID, id.clone());
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(REQUEST_ID, id);
-    if !headers.contains_key(DATE) {
-        let now = SystemTime::from(inner.ctx.clock().now());
-        if let Ok(date) = HeaderValue::try_from(httpdate::fmt_http_date(now)) {
-            headers.insert(DATE, date);
-        }
+/// `Date` values, formatted once per second per thread.
+fn http_date(now: DateTime<Utc>) -> HeaderValue {
+    thread_local! {
+        static CACHE: RefCell<(i64, HeaderValue)> = const { RefCell::new((i64::MIN, HeaderValue::from_static(""))) };
     }
-    response
+    let secs = now.timestamp();
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.0 != secs {
+            let formatted = httpdate::fmt_http_date(SystemTime::from(now));
+            cache.1 = HeaderValue::from_maybe_shared(Bytes::from(formatted))
+                .unwrap_or(HeaderValue::from_static(""));
+            cache.0 = secs;
+        }
+        cache.1.clone()
+    })
 }
 
-/// Reads the body once (within the limit), notes the request in the journal and hands the
-/// same bytes on.
-async fn record(State(inner): State<Arc<Inner>>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let mut entry = Entry {
-        seq: 0,
+/// Every API request: request id, body within the limit, fault or API, journal, stamp.
+async fn serve_api(State(inner): State<Arc<Inner>>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let request_id = inner.request_id(&mut parts.headers);
+    let mut record = Record {
         time: inner.ctx.clock().now(),
-        request_id: parts
-            .headers
-            .get(REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned(),
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(str::to_owned),
+        request_id: request_id.clone(),
+        method: parts.method.clone(),
+        uri: parts.uri.clone(),
         status: None,
-        body: None,
-        body_truncated: false,
+        body: Bytes::new(),
         fault: None,
     };
     let declared_too_large = parts
@@ -215,29 +263,45 @@ async fn record(State(inner): State<Arc<Inner>>, request: Request, next: Next) -
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         .is_some_and(|len| len > inner.body_limit as u64);
-    let bytes = if declared_too_large {
+    let body = if declared_too_large {
         Err(KitError::PayloadTooLarge {
             limit: inner.body_limit,
         })
     } else {
         read_body(body, inner.body_limit).await
     };
-    let response = match bytes {
-        Ok(bytes) => {
-            (entry.body, entry.body_truncated) = inner.journal.body_excerpt(&bytes);
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
-        }
+    let mut response = match body {
         Err(error) => inner.api.kit_error(error),
+        Ok(bytes) => {
+            record.body = bytes.clone();
+            let fault = inner.faults.take(&parts.method, parts.uri.path());
+            let request = Request::from_parts(parts, Body::from(bytes));
+            match fault {
+                None => inner.dispatch(request).await,
+                Some(fault) => {
+                    record.fault = Some(fault.label());
+                    inner.apply_fault(fault, request).await
+                }
+            }
+        }
     };
     if response.extensions().get::<DropConnection>().is_none() {
-        entry.status = Some(response.status().as_u16());
+        record.status = Some(response.status().as_u16());
     }
-    entry.fault = response
-        .extensions()
-        .get::<FaultLabel>()
-        .map(|l| l.0.clone());
-    inner.journal.push(entry);
+    inner.journal.push(record);
+    inner.stamp(response.headers_mut(), request_id);
+    response
+}
+
+/// The control API gets request ids and dates too, but is not journaled.
+async fn stamp_admin(
+    State(inner): State<Arc<Inner>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let request_id = inner.request_id(request.headers_mut());
+    let mut response = next.run(request).await;
+    inner.stamp(response.headers_mut(), request_id);
     response
 }
 
@@ -250,43 +314,6 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, KitError> {
             KitError::BodyUnreadable
         }
     })
-}
-
-/// Applies the first queued fault that matches the request, if any. Latency is slept after
-/// the fault queue's lock is released, as wiremock-rs does.
-async fn apply_fault(
-    State(inner): State<Arc<Inner>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let Some(fault) = inner.faults.take(request.method(), request.uri().path()) else {
-        return next.run(request).await;
-    };
-    if let Some(latency) = fault.latency {
-        tokio::time::sleep(latency).await;
-    }
-    let label = FaultLabel(fault.label());
-    let mut response = match fault.action {
-        Action::Respond {
-            status,
-            body,
-            content_type,
-            headers,
-        } => fixed_response(status, body, content_type, headers),
-        Action::Drop => {
-            let mut response = Response::new(Body::empty());
-            response.extensions_mut().insert(DropConnection);
-            response
-        }
-        Action::Truncate => truncate(next.run(request).await).await,
-        Action::Delay => next.run(request).await,
-        Action::Flag { name } => {
-            request.extensions_mut().insert(FaultFlag(name));
-            next.run(request).await
-        }
-    };
-    response.extensions_mut().insert(label);
-    response
 }
 
 fn fixed_response(
