@@ -403,6 +403,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
         /// Whatever a field holds, reading it answers a value within its limits or a code.
         #[test]
         fn reads_respect_limits(text in "\\PC{0,40}") {
