@@ -1,7 +1,1222 @@
-//! placeholder
-use crate::Scenario;
-use crate::checks::ResponseSpec;
-pub const SPECS: &[ResponseSpec] = &[];
+//! PARKING+PLUS car_driver (seed 003, api-notes section 4): token → current → finalize → pay
+//! (each sandbox card) → transactions agree with a reference model; the documented statuses
+//! of finalize (400, 401, 404, 422) and of the token endpoints (`invalid_grant`); smart keys,
+//! transactions pages, cards and bookings in their documented shapes.
+//!
+//! Finalizing and paying are one-way: against a real target they need `--allow-writes
+//! --allow-destructive`. On a mock, a new session for every generated case comes from the
+//! mock's own entrance (`POST /__sim/entrance`), which is not a vendor endpoint.
+
+use base64::Engine as _;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use crate::checks::{HTML, JSON, ResponseSpec};
+use crate::client::{Exchange, Request};
+use crate::creds::Credentials;
+use crate::props::property_cases;
+use crate::run::{ApiRun, Stop};
+use crate::{ApiName, Needs, PlanCtx, Scenario, ScenarioFuture, no_waits};
+
+pub const TOKEN_V1: &str = "oauth/token";
+pub const TOKEN_V2: &str = "car_driver/token";
+pub const REGISTER: &str = "car_driver";
+pub const SMART_KEYS: &str = "smart_keys";
+pub const CURRENT: &str = "parking_sessions/current";
+pub const FINALIZE: &str = "parking_sessions/finalize";
+pub const TRANSACTIONS: &str = "parking_session_transactions";
+pub const BOOKING: &str = "smart_keys/create_booking";
+pub const CARDS: &str = "cards/new";
+pub const PAY: &str = "payment/pay";
+/// The mock's own entrance barrier (not a vendor endpoint).
+pub const ENTRANCE: &str = "sim/entrance";
+
+/// The documented `invalid_grant` answer (api-notes section 4).
+pub const INVALID_GRANT: &str = "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.";
+
+/// Seed 003 and its sibling pages; the undocumented error bodies follow the mock's schema.
+pub const SPECS: &[ResponseSpec] = &[
+    ResponseSpec::new(TOKEN_V1, &[200], &[JSON]).schema("token_response"),
+    ResponseSpec::new(TOKEN_V1, &[400, 401], &[JSON]).schema("oauth_error"),
+    ResponseSpec::new(TOKEN_V2, &[200], &[JSON]).schema("token_v2_response"),
+    ResponseSpec::new(TOKEN_V2, &[400, 401], &[JSON]).schema("oauth_error"),
+    ResponseSpec::new(REGISTER, &[201], &[JSON]).schema("registration_response"),
+    ResponseSpec::new(REGISTER, &[400, 401, 422], &[JSON]).schema("error"),
+    ResponseSpec::new(SMART_KEYS, &[200], &[JSON]).schema("smart_keys_response"),
+    ResponseSpec::new(SMART_KEYS, &[400, 401], &[JSON]).schema("error"),
+    ResponseSpec::new(CURRENT, &[200], &[JSON]).schema("current_session_response"),
+    ResponseSpec::new(CURRENT, &[401, 404], &[JSON]).schema("error"),
+    ResponseSpec::new(FINALIZE, &[201], &[JSON]).schema("finalize_response"),
+    ResponseSpec::new(FINALIZE, &[400, 401, 404, 422], &[JSON]).schema("error"),
+    ResponseSpec::new(TRANSACTIONS, &[200], &[JSON]).schema("transactions_response"),
+    ResponseSpec::new(TRANSACTIONS, &[400, 401], &[JSON]).schema("error"),
+    ResponseSpec::new(BOOKING, &[201], &[JSON]).schema("create_booking_response"),
+    ResponseSpec::new(BOOKING, &[400, 401, 404, 422], &[JSON]).schema("error"),
+    ResponseSpec::new(CARDS, &[200], &[JSON]).schema("card_new_response"),
+    ResponseSpec::new(CARDS, &[400, 401], &[JSON]).schema("error"),
+    ResponseSpec::new(PAY, &[200], &[JSON]).schema("payment_response"),
+    ResponseSpec::new(PAY, &[200, 400], &[HTML]),
+    ResponseSpec::new(PAY, &[303], &[]),
+    ResponseSpec::new(PAY, &[404, 422], &[JSON]).schema("error"),
+    ResponseSpec::new(ENTRANCE, &[201], &[JSON]).schema("current_session_response"),
+    ResponseSpec::new(ENTRANCE, &[400, 401, 404, 422], &[JSON]).schema("error"),
+];
+
+/// The sandbox cards of seed 003, and a card no sandbox accepts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Card {
+    /// Netopia MobilPay 9900004810225098, CVV 111: accepted.
+    NetopiaAccepted,
+    /// Netopia MobilPay 9900541631437790: expired.
+    NetopiaExpired,
+    /// EPX 4000000000000002, empty CVV, 12/2025: accepted.
+    Epx,
+    /// Anything else: declined.
+    Other(String),
+}
+
+impl Card {
+    fn fields(&self) -> Value {
+        match self {
+            Card::NetopiaAccepted => {
+                json!({"card_number": "9900004810225098", "exp_date": "12/2030", "cvv": "111"})
+            }
+            Card::NetopiaExpired => {
+                json!({"card_number": "9900541631437790", "exp_date": "12/2030", "cvv": "111"})
+            }
+            Card::Epx => {
+                json!({"card_number": "4000000000000002", "exp_date": "12/2025", "cvv": ""})
+            }
+            Card::Other(number) => {
+                json!({"card_number": number, "exp_date": "12/2030", "cvv": "123"})
+            }
+        }
+    }
+
+    fn accepted(&self) -> bool {
+        matches!(self, Card::NetopiaAccepted | Card::Epx)
+    }
+}
+
+fn card() -> impl Strategy<Value = Card> {
+    prop_oneof![
+        Just(Card::NetopiaAccepted),
+        Just(Card::NetopiaExpired),
+        Just(Card::Epx),
+        "5[0-9]{15}".prop_map(Card::Other),
+    ]
+}
+
+fn creds(run: &ApiRun) -> &crate::creds::Parkingplus {
+    match &run.creds {
+        Credentials::Parkingplus(c) => c,
+        _ => unreachable!("PARKING+PLUS checks run with PARKING+PLUS credentials"),
+    }
+}
+
+fn grant(run: &ApiRun, username: &str, password: &str) -> Value {
+    let c = creds(run);
+    json!({"grant_type": "password", "username": username, "password": password, "client_app_id": c.client_app_id, "client_secret": c.client_secret})
+}
+
+/// An access token for the driver (`other`: the second driver), cached per run.
+async fn access_token(run: &ApiRun, other: bool) -> Result<String, Stop> {
+    let key = if other { "token:other" } else { "token:driver" };
+    if let Some(cached) = run.session_get(key)
+        && cached["until"]
+            .as_f64()
+            .is_some_and(|until| run.budget.now() < until)
+        && let Some(token) = cached["token"].as_str()
+    {
+        return Ok(token.to_owned());
+    }
+    let (username, password) = if other {
+        creds(run)
+            .other_driver
+            .clone()
+            .ok_or_else(|| Stop::Broken("no second driver".into()))?
+    } else {
+        (creds(run).username.clone(), creds(run).password.clone())
+    };
+    let exchange = run
+        .send(
+            Request::post(TOKEN_V1, run.url("/api/oauth/token"))
+                .json(grant(run, &username, &password)),
+        )
+        .await?;
+    let Some(token) = exchange
+        .json()
+        .and_then(|b| b["access_token"].as_str().map(str::to_owned))
+        .filter(|_| exchange.status == 200)
+    else {
+        run.fail(
+            TOKEN_V1,
+            "flow",
+            "200 with an access_token for the configured driver",
+            "",
+            Some(&exchange),
+        );
+        return Err(Stop::Broken("PARKING+PLUS sign-in failed".into()));
+    };
+    run.secret(&token);
+    if let Some(refresh) = exchange
+        .json()
+        .and_then(|b| b["refresh_token"].as_str().map(str::to_owned))
+    {
+        run.secret(&refresh);
+    }
+    // Re-issued two minutes before `expires_in` runs out on the budget's timeline (which
+    // follows the mock's clock when the checks move it).
+    let lifetime = exchange
+        .json()
+        .and_then(|b| b["expires_in"].as_f64())
+        .unwrap_or(600.0);
+    run.session_set(
+        key,
+        json!({"token": token, "until": run.budget.now() + lifetime - 120.0}),
+    );
+    Ok(token)
+}
+
+fn bearer(request: Request, token: &str) -> Request {
+    request.header("Authorization", format!("Bearer {token}"))
+}
+
+async fn get(
+    run: &ApiRun,
+    operation: &'static str,
+    path: &str,
+    token: &str,
+) -> Result<Exchange, Stop> {
+    run.send(bearer(Request::get(operation, run.url(path)), token))
+        .await
+}
+
+fn finalize_request(run: &ApiRun, session: i64, body: Value, token: &str) -> Request {
+    bearer(
+        Request::new(
+            FINALIZE,
+            http::Method::PUT,
+            run.url(&format!(
+                "/api/car_driver/parking_sessions/{session}/finalize"
+            )),
+        ),
+        token,
+    )
+    .json(body)
+}
+
+fn error_is(exchange: &Exchange, status: u16) -> bool {
+    exchange.status == status
+}
+
+// ---- tokens -----------------------------------------------------------------------------------
+
+async fn tokens(run: &ApiRun) -> Result<(), Stop> {
+    let c = creds(run).clone();
+    for (op, path) in [
+        (TOKEN_V1, "/api/oauth/token"),
+        (TOKEN_V2, "/api/car_driver/token"),
+    ] {
+        let good = run
+            .send(Request::post(op, run.url(path)).json(grant(run, &c.username, &c.password)))
+            .await?;
+        let body = good.json().unwrap_or(Value::Null);
+        let token = if op == TOKEN_V1 {
+            body["access_token"].clone()
+        } else {
+            body.pointer("/token_info/access_token")
+                .cloned()
+                .unwrap_or(Value::Null)
+        };
+        if let Some(t) = token.as_str() {
+            run.secret(t);
+        }
+        for refresh in [
+            body["refresh_token"].as_str(),
+            body.pointer("/token_info/refresh_token")
+                .and_then(Value::as_str),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            run.secret(refresh);
+        }
+        let expires = if op == TOKEN_V1 {
+            body["expires_in"].clone()
+        } else {
+            body.pointer("/token_info/expires_in")
+                .cloned()
+                .unwrap_or(Value::Null)
+        };
+        run.check(
+            op,
+            "token",
+            good.status == 200 && token.is_string() && expires.is_u64(),
+            "200 with an access token and expires_in",
+            &good,
+        );
+        let bad = run
+            .send(Request::post(op, run.url(path)).json(grant(
+                run,
+                &c.username,
+                &format!("{}-wrong", c.password),
+            )))
+            .await?;
+        let body = bad.json().unwrap_or(Value::Null);
+        run.check(
+            op,
+            "error",
+            bad.status == 401
+                && body["error"] == "invalid_grant"
+                && body["error_description"] == INVALID_GRANT,
+            "401 invalid_grant with the documented description",
+            &bad,
+        );
+    }
+    // Every driver endpoint refuses a missing or unknown token with 401 (seed 003).
+    for (op, path) in [
+        (CURRENT, "/api/car_driver/parking_sessions/current"),
+        (SMART_KEYS, "/api/car_driver/smart_keys"),
+        (
+            TRANSACTIONS,
+            "/api/car_driver/parking_session_transactions?page=1",
+        ),
+    ] {
+        let none = run.send(Request::get(op, run.url(path))).await?;
+        run.check(
+            op,
+            "error",
+            error_is(&none, 401),
+            "401 without a bearer token",
+            &none,
+        );
+        let unknown = get(run, op, path, &format!("pb-not-a-token-{}", run.run_id)).await?;
+        run.check(
+            op,
+            "error",
+            error_is(&unknown, 401),
+            "401 for an unknown bearer token",
+            &unknown,
+        );
+    }
+    let finalize = run
+        .send(finalize_request(
+            run,
+            1,
+            json!({"parking_session": {"secured_parking_id": 187}}),
+            "pb-not-a-token",
+        ))
+        .await?;
+    run.check(
+        FINALIZE,
+        "error",
+        error_is(&finalize, 401),
+        "401 if request access token not ok",
+        &finalize,
+    );
+    Ok(())
+}
+
+/// Tokens expire after `expires_in` seconds of the mock's clock.
+async fn token_expiry(run: &ApiRun) -> Result<(), Stop> {
+    let c = creds(run).clone();
+    let exchange = run
+        .send(
+            Request::post(TOKEN_V1, run.url("/api/oauth/token")).json(grant(
+                run,
+                &c.username,
+                &c.password,
+            )),
+        )
+        .await?;
+    let body = exchange.json().unwrap_or(Value::Null);
+    let (Some(token), Some(expires)) = (body["access_token"].as_str(), body["expires_in"].as_f64())
+    else {
+        run.fail(
+            TOKEN_V1,
+            "flow",
+            "an access_token and expires_in",
+            "",
+            Some(&exchange),
+        );
+        return Ok(());
+    };
+    run.secret(token);
+    run.budget.advance_clock(expires + 1.0).await?;
+    let current = get(
+        run,
+        CURRENT,
+        "/api/car_driver/parking_sessions/current",
+        token,
+    )
+    .await?;
+    run.check(
+        CURRENT,
+        "token-expiry",
+        error_is(&current, 401),
+        "401 once expires_in has passed on the clock",
+        &current,
+    );
+    // Every cached token is as old: sign in again from here on.
+    run.session_remove("token:driver");
+    run.session_remove("token:other");
+    Ok(())
+}
+
+// ---- read-only endpoints ----------------------------------------------------------------------
+
+async fn smart_keys(run: &ApiRun) -> Result<(), Stop> {
+    let token = access_token(run, false).await?;
+    for active in [Some(true), Some(false), None] {
+        let path = active.map_or_else(
+            || "/api/car_driver/smart_keys".to_owned(),
+            |a| format!("/api/car_driver/smart_keys?is_active={a}"),
+        );
+        let exchange = get(run, SMART_KEYS, &path, &token).await?;
+        if exchange.status != 200 {
+            run.fail(
+                SMART_KEYS,
+                "model",
+                "200 with the driver's keys",
+                "",
+                Some(&exchange),
+            );
+            continue;
+        }
+        if let Some(active) = active {
+            let keys = exchange
+                .json()
+                .and_then(|b| b["smart_keys"].as_array().cloned())
+                .unwrap_or_default();
+            let agree = keys.iter().all(|k| {
+                k.pointer("/smart_key/is_active").and_then(Value::as_bool) == Some(active)
+            });
+            run.check(
+                SMART_KEYS,
+                "model",
+                agree,
+                format!("only keys with is_active {active}"),
+                &exchange,
+            );
+        }
+    }
+    let bad = get(
+        run,
+        SMART_KEYS,
+        "/api/car_driver/smart_keys?is_active=maybe",
+        &token,
+    )
+    .await?;
+    run.check(
+        SMART_KEYS,
+        "error",
+        error_is(&bad, 400),
+        "400 for is_active other than true or false",
+        &bad,
+    );
+    Ok(())
+}
+
+async fn transactions(run: &ApiRun) -> Result<(), Stop> {
+    let token = access_token(run, false).await?;
+    let first = get(
+        run,
+        TRANSACTIONS,
+        "/api/car_driver/parking_session_transactions?page=1",
+        &token,
+    )
+    .await?;
+    let body = first.json().unwrap_or(Value::Null);
+    let total = body["total_entries"].as_u64().unwrap_or(0);
+    let pages = body["total_pages"].as_u64().unwrap_or(0);
+    let listed = body["parking_session_transactions"]
+        .as_array()
+        .map_or(0, Vec::len) as u64;
+    let per_page = listed.max(1);
+    let consistent = first.status == 200
+        && body["current_page"] == 1
+        && (total == 0 || pages == total.div_ceil(per_page).max(pages.min(total)));
+    run.check(
+        TRANSACTIONS,
+        "model",
+        consistent && listed <= total,
+        "current_page 1, total_pages consistent with total_entries",
+        &first,
+    );
+    let spelled = body["parking_session_transactions"]
+        .as_array()
+        .is_none_or(|t| t.iter().all(|t| t.get("curency").is_some()));
+    run.check(
+        TRANSACTIONS,
+        "model",
+        spelled,
+        "the vendor's `curency` spelling in every transaction",
+        &first,
+    );
+    let beyond = get(
+        run,
+        TRANSACTIONS,
+        &format!(
+            "/api/car_driver/parking_session_transactions?page={}",
+            pages + 1
+        ),
+        &token,
+    )
+    .await?;
+    let empty = beyond
+        .json()
+        .and_then(|b| {
+            b["parking_session_transactions"]
+                .as_array()
+                .map(Vec::is_empty)
+        })
+        .unwrap_or(false);
+    run.check(
+        TRANSACTIONS,
+        "model",
+        beyond.status == 200 && empty,
+        "a page past the end is empty",
+        &beyond,
+    );
+    let bad = get(
+        run,
+        TRANSACTIONS,
+        "/api/car_driver/parking_session_transactions?page=zero",
+        &token,
+    )
+    .await?;
+    run.check(
+        TRANSACTIONS,
+        "error",
+        error_is(&bad, 400),
+        "400 for a page that is not a positive integer",
+        &bad,
+    );
+    Ok(())
+}
+
+fn b64(url: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(url)
+}
+
+async fn cards(run: &ApiRun) -> Result<(), Stop> {
+    let token = access_token(run, false).await?;
+    let path = format!(
+        "/api/car_driver/cards/new?return_url={}",
+        crate::client::urlencode(&b64("https://example.com/return"))
+    );
+    for v2 in [false, true] {
+        let mut request = bearer(Request::get(CARDS, run.url(&path)), &token);
+        if v2 {
+            request = request.header("Accept", "application/vnd.parkingplus.v2+json");
+        }
+        let exchange = run.send(request).await?;
+        let pay_url = exchange
+            .json()
+            .and_then(|b| b["pay_url"].as_str().map(str::to_owned));
+        run.check(
+            CARDS,
+            "model",
+            exchange.status == 200 && pay_url.is_some(),
+            format!("200 with a pay_url ({})", if v2 { "v2" } else { "v1" }),
+            &exchange,
+        );
+        if let Some(pay_url) = pay_url.filter(|_| !v2) {
+            let page = run.send(Request::get(PAY, pay_url)).await?;
+            let text = page.text();
+            let form = ["card_number", "exp_date", "cvv", "<form"]
+                .iter()
+                .all(|f| text.contains(f));
+            run.check(
+                PAY,
+                "payment-page",
+                page.status == 200 && form,
+                "an HTML form with card_number, exp_date and cvv",
+                &page,
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn bookings(run: &ApiRun) -> Result<(), Stop> {
+    let token = access_token(run, false).await?;
+    let parking = creds(run).secured_parking_id.unwrap_or(187);
+    let now = chrono::Utc::now() + chrono::TimeDelta::days(400);
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let body = json!({
+        "return_url": b64("https://example.com/booked"),
+        "smart_key": {
+            "email": creds(run).username,
+            "start_time": fmt(now),
+            "end_time": fmt(now + chrono::TimeDelta::hours(2)),
+            "secured_parking_id": parking,
+            "description": format!("parkbench {}", run.run_id),
+        }
+    });
+    let exchange = run
+        .send(
+            bearer(
+                Request::post(
+                    BOOKING,
+                    run.url("/api/car_driver/smart_keys/create_booking"),
+                ),
+                &token,
+            )
+            .json(body),
+        )
+        .await?;
+    let b = exchange.json().unwrap_or(Value::Null);
+    run.check(
+        BOOKING,
+        "model",
+        exchange.status == 201 && b["pay_url"].is_string() && b["smart_key"].is_object(),
+        "201 with pay_url and the booking key",
+        &exchange,
+    );
+    let backwards = json!({"smart_key": {"email": creds(run).username, "start_time": fmt(now), "end_time": fmt(now - chrono::TimeDelta::hours(1)), "secured_parking_id": parking}});
+    let refused = run
+        .send(
+            bearer(
+                Request::post(
+                    BOOKING,
+                    run.url("/api/car_driver/smart_keys/create_booking"),
+                ),
+                &token,
+            )
+            .json(backwards),
+        )
+        .await?;
+    run.check(
+        BOOKING,
+        "error",
+        refused.status == 422 || refused.status == 400,
+        "400 or 422 for an end before the start",
+        &refused,
+    );
+    Ok(())
+}
+
+async fn registration(run: &ApiRun) -> Result<(), Stop> {
+    let c = creds(run).clone();
+    let email = format!("{}@parkbench.test", run.run_id);
+    let user = |email: &str, confirmation: &str| {
+        json!({
+            "api_car_driver_fo_user": {"email": email, "password": "pb-password", "password_confirmation": confirmation, "first_name": "Park", "last_name": "Bench", "phone": "0700000000"},
+            "client_app_id": c.client_app_id,
+            "client_secret": c.client_secret,
+        })
+    };
+    let created = run
+        .send(Request::post(REGISTER, run.url("/api/car_driver")).json(user(&email, "pb-password")))
+        .await?;
+    run.check(
+        REGISTER,
+        "model",
+        created.status == 201,
+        "201 for a new driver",
+        &created,
+    );
+    let duplicate = run
+        .send(Request::post(REGISTER, run.url("/api/car_driver")).json(user(&email, "pb-password")))
+        .await?;
+    run.check(
+        REGISTER,
+        "error",
+        duplicate.status == 422,
+        "422 for an e-mail already taken",
+        &duplicate,
+    );
+    let mismatch = run
+        .send(
+            Request::post(REGISTER, run.url("/api/car_driver")).json(user(
+                &format!("{}-2@parkbench.test", run.run_id),
+                "other-password",
+            )),
+        )
+        .await?;
+    run.check(
+        REGISTER,
+        "error",
+        mismatch.status == 422,
+        "422 for a mismatched password confirmation",
+        &mismatch,
+    );
+    run.note(format!(
+        "parkingplus: the driver {email} registered by the run stays (the API has no driver delete)"
+    ));
+    Ok(())
+}
+
+// ---- finalize negatives -------------------------------------------------------------------------
+
+/// The current session of the driver (id, parking), if any.
+async fn current(run: &ApiRun, token: &str) -> Result<(Exchange, Option<(i64, i64)>), Stop> {
+    let exchange = get(
+        run,
+        CURRENT,
+        "/api/car_driver/parking_sessions/current",
+        token,
+    )
+    .await?;
+    let body = exchange.json().unwrap_or(Value::Null);
+    let session = body.pointer("/parking_session/id").and_then(Value::as_i64);
+    let parking = body
+        .pointer("/smart_key/secured_parking_id")
+        .and_then(Value::as_i64);
+    Ok((
+        exchange.clone(),
+        session.zip(parking).filter(|_| exchange.status == 200),
+    ))
+}
+
+async fn finalize_negative(run: &ApiRun) -> Result<(), Stop> {
+    let token = access_token(run, false).await?;
+    let (exchange, session) = current(run, &token).await?;
+    let Some((session, parking)) = session else {
+        run.skip(
+            FINALIZE,
+            "error",
+            "the driver has no current parking session",
+        );
+        let _ = exchange;
+        return Ok(());
+    };
+    let cases: Vec<(Value, i64, u16, &str)> = vec![
+        (
+            json!({}),
+            session,
+            400,
+            "400 when parking_session is missing",
+        ),
+        (
+            json!({"parking_session": {}}),
+            session,
+            400,
+            "400 when secured_parking_id is missing",
+        ),
+        (
+            json!({"parking_session": {"secured_parking_id": parking}}),
+            987_654_321,
+            404,
+            "404 for an unknown session",
+        ),
+        (
+            json!({"parking_session": {"secured_parking_id": 987_654_321}}),
+            session,
+            404,
+            "404 for an unknown secured parking",
+        ),
+    ];
+    for (body, id, status, expectation) in cases {
+        let exchange = run.send(finalize_request(run, id, body, &token)).await?;
+        run.check(
+            FINALIZE,
+            "error",
+            error_is(&exchange, status),
+            expectation,
+            &exchange,
+        );
+    }
+    if creds(run).other_driver.is_some() {
+        let other = access_token(run, true).await?;
+        let (_, theirs) = current(run, &other).await?;
+        if let Some((their_session, their_parking)) = theirs {
+            let exchange = run
+                .send(finalize_request(
+                    run,
+                    their_session,
+                    json!({"parking_session": {"secured_parking_id": their_parking}}),
+                    &token,
+                ))
+                .await?;
+            run.check(
+                FINALIZE,
+                "error",
+                error_is(&exchange, 404),
+                "404 for another driver's session",
+                &exchange,
+            );
+            if their_parking != parking {
+                let exchange = run
+                    .send(finalize_request(
+                        run,
+                        session,
+                        json!({"parking_session": {"secured_parking_id": their_parking}}),
+                        &token,
+                    ))
+                    .await?;
+                run.check(
+                    FINALIZE,
+                    "error",
+                    error_is(&exchange, 422),
+                    "422 when secured_parking_id is not the session's parking",
+                    &exchange,
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---- the payment loop -------------------------------------------------------------------------
+
+/// One generated case of the loop.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loop {
+    /// Minutes the car stays before finalize (moved on the mock's clock).
+    pub minutes: i64,
+    /// PUT or PATCH.
+    pub patch: bool,
+    /// Cards tried in order until one is accepted.
+    pub cards: Vec<Card>,
+    /// Pay as a browser would (form post with a return_url: 303) or as JSON.
+    pub form: bool,
+}
+
+/// The mock's tariffs (fixture contract): parking 187 charges 5.00 RON per started hour.
+fn mock_tariff(parking: i64) -> Option<(i64, f64)> {
+    (parking == 187).then_some((60, 5.00))
+}
+
+fn amount(body: &Value, pointer: &str) -> Option<f64> {
+    body.pointer(pointer).and_then(|v| {
+        v.as_str()
+            .and_then(|s| s.parse().ok())
+            .or_else(|| v.as_f64())
+    })
+}
+
+fn two_decimals(body: &Value, pointer: &str) -> bool {
+    body.pointer(pointer)
+        .and_then(Value::as_str)
+        .is_some_and(|s| {
+            s.split_once('.').is_some_and(|(u, d)| {
+                !u.is_empty()
+                    && d.len() == 2
+                    && u.bytes().chain(d.bytes()).all(|b| b.is_ascii_digit())
+            })
+        })
+}
+
+async fn pay(run: &ApiRun, pay_url: &str, card: &Card, form: bool) -> Result<Option<String>, Stop> {
+    if form {
+        let url = format!(
+            "{pay_url}{}return_url={}",
+            if pay_url.contains('?') { '&' } else { '?' },
+            crate::client::urlencode(&b64("https://example.com/paid"))
+        );
+        let fields = card.fields();
+        let form_fields = ["card_number", "exp_date", "cvv"]
+            .iter()
+            .map(|k| {
+                (
+                    (*k).to_owned(),
+                    fields[*k].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        let exchange = run.send(Request::post(PAY, url).form(form_fields)).await?;
+        let location = exchange.header("location").unwrap_or_default().to_owned();
+        let status = location
+            .split(['?', '&'])
+            .find_map(|kv| kv.strip_prefix("status="))
+            .map(str::to_owned);
+        run.check(
+            PAY,
+            "payment",
+            exchange.status == 303 && status.is_some(),
+            "303 to the return_url with the outcome in the query",
+            &exchange,
+        );
+        Ok(status)
+    } else {
+        let exchange = run
+            .send(Request::post(PAY, pay_url.to_owned()).json(card.fields()))
+            .await?;
+        let status = exchange
+            .json()
+            .and_then(|b| b["status"].as_str().map(str::to_owned));
+        run.check(
+            PAY,
+            "payment",
+            exchange.status == 200 && status.is_some(),
+            "200 with the payment's status",
+            &exchange,
+        );
+        Ok(status)
+    }
+}
+
+/// token → current → (clock) → finalize → pay with each card in turn → transactions, against
+/// the model: the amount is the tariff for the started units, the same in finalize and in the
+/// transaction; an accepted card confirms, any other leaves `error` and may be retried; a
+/// confirmed payment cannot be paid again.
+async fn payment_loop(run: &ApiRun, case: Loop) -> Result<(), Stop> {
+    let token = access_token(run, false).await?;
+    let parking = creds(run).secured_parking_id;
+    let (_, mut session) = current(run, &token).await?;
+    if session.is_none()
+        && run.target.kind.is_mock()
+        && let Some(parking) = parking
+    {
+        let entered = run
+            .send(
+                bearer(Request::post(ENTRANCE, run.url("/__sim/entrance")), &token)
+                    .json(json!({"secured_parking_id": parking, "started_minutes_ago": 1})),
+            )
+            .await?;
+        run.check(
+            ENTRANCE,
+            "flow",
+            entered.status == 201,
+            "201: a new session at the entrance",
+            &entered,
+        );
+        session = current(run, &token).await?.1;
+    }
+    let Some((session, parking)) = session else {
+        run.skip(
+            FINALIZE,
+            "model",
+            "the driver has no current parking session",
+        );
+        return Ok(());
+    };
+    if run.has_control() {
+        run.budget.advance_clock(case.minutes as f64 * 60.0).await?;
+    }
+    // The stay may outlast the token.
+    let token = access_token(run, false).await?;
+    let (before, _) = current(run, &token).await?;
+    let before_body = before.json().unwrap_or(Value::Null);
+    let running = amount(&before_body, "/amount");
+    if let (Some((unit, price)), Some(running)) = (
+        mock_tariff(parking).filter(|_| run.target.kind.is_mock()),
+        running,
+    ) {
+        let start = before_body
+            .pointer("/parking_session/start_time")
+            .and_then(Value::as_str)
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+        let end = before_body
+            .pointer("/parking_session/end_time")
+            .and_then(Value::as_str)
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+        if let (Some(start), Some(end)) = (start, end) {
+            let minutes = (end - start).num_seconds().max(1) as f64 / 60.0;
+            let expected = (minutes / unit as f64).ceil() * price;
+            run.check(CURRENT, "model", (running - expected).abs() < 0.005, format!("amount {expected:.2}: the tariff for every started unit of {minutes:.0} minutes"), &before);
+        }
+    }
+    let request = finalize_request(
+        run,
+        session,
+        json!({"parking_session": {"secured_parking_id": parking}}),
+        &token,
+    );
+    let request = if case.patch {
+        Request {
+            method: http::Method::PATCH,
+            ..request
+        }
+    } else {
+        request
+    };
+    let finalized = run.send(request).await?;
+    let body = finalized.json().unwrap_or(Value::Null);
+    let ok = finalized.status == 201
+        && body.pointer("/parking_session/state") == Some(&json!("exiting"))
+        && body.pointer("/smart_key/type") == Some(&json!("session_access"))
+        && two_decimals(&body, "/amount")
+        && body["pay_url"].is_string();
+    if !run.check(
+        FINALIZE,
+        "model",
+        ok,
+        "201, state exiting, a session_access key, a two-decimal amount and a pay_url",
+        &finalized,
+    ) {
+        return Ok(());
+    }
+    let final_amount = amount(&body, "/amount");
+    if let (Some(running), Some(final_amount)) = (running, final_amount) {
+        run.check(
+            FINALIZE,
+            "model",
+            final_amount + 0.005 >= running,
+            format!("the amount is at least the running amount {running:.2}"),
+            &finalized,
+        );
+    }
+    let again = run
+        .send(finalize_request(
+            run,
+            session,
+            json!({"parking_session": {"secured_parking_id": parking}}),
+            &token,
+        ))
+        .await?;
+    run.check(
+        FINALIZE,
+        "error",
+        error_is(&again, 422),
+        "422 for a session already finalized",
+        &again,
+    );
+    let pay_url = body["pay_url"].as_str().unwrap_or_default().to_owned();
+    let mut expected_status = "pending";
+    for card in &case.cards {
+        let outcome = pay(run, &pay_url, card, case.form).await?;
+        let expected = if card.accepted() {
+            "confirmed"
+        } else {
+            "error"
+        };
+        run.check_value(
+            PAY,
+            "model",
+            outcome.as_deref() == Some(expected),
+            format!("{expected} for {card:?}"),
+            || format!("{outcome:?}"),
+        );
+        expected_status = expected;
+        if card.accepted() {
+            let twice = run
+                .send(Request::post(PAY, pay_url.clone()).json(Card::NetopiaAccepted.fields()))
+                .await?;
+            run.check(
+                PAY,
+                "error",
+                error_is(&twice, 422),
+                "422 for a payment already confirmed",
+                &twice,
+            );
+            break;
+        }
+    }
+    let page = get(
+        run,
+        TRANSACTIONS,
+        "/api/car_driver/parking_session_transactions?page=1",
+        &token,
+    )
+    .await?;
+    // The session's transaction: the one that started when the session did (transaction ids
+    // are their own, not the session's).
+    let instant = |v: &Value| {
+        v.as_str()
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+    };
+    let started = body
+        .pointer("/parking_session/start_time")
+        .and_then(instant);
+    let listed = page
+        .json()
+        .and_then(|b| b["parking_session_transactions"].as_array().cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .find(|t| started.is_some() && t.get("start_time").and_then(instant) == started);
+    let agree = listed.as_ref().is_some_and(|t| {
+        t["payment_status"] == expected_status
+            && amount(t, "/amount")
+                .zip(final_amount)
+                .is_some_and(|(a, b)| (a - b).abs() < 0.005)
+    });
+    run.check(
+        TRANSACTIONS,
+        "model",
+        agree,
+        format!(
+            "the session's transaction: payment_status {expected_status}, amount {}",
+            body["amount"]
+        ),
+        &page,
+    );
+    if expected_status != "confirmed" {
+        // Settle the session so the driver can park again (also on a real sandbox).
+        pay(run, &pay_url, &Card::NetopiaAccepted, false).await?;
+    } else {
+        let (after, _) = current(run, &token).await?;
+        let gone = after.status == 404
+            || after
+                .json()
+                .and_then(|b| b.pointer("/parking_session/id").and_then(Value::as_i64))
+                != Some(session);
+        run.check(
+            CURRENT,
+            "model",
+            gone,
+            "a paid session is no longer the current one",
+            &after,
+        );
+    }
+    Ok(())
+}
+
+async fn payments(run: &ApiRun) -> Result<(), Stop> {
+    let strategy = (
+        1i64..600,
+        any::<bool>(),
+        proptest::collection::vec(card(), 1..4),
+        any::<bool>(),
+    )
+        .prop_map(|(minutes, patch, cards, form)| Loop {
+            minutes,
+            patch,
+            cards,
+            form,
+        });
+    // Against a real target: one loop, an expired card then the accepted Netopia card.
+    let fixed = if run.is_real() {
+        vec![Loop {
+            minutes: 0,
+            patch: false,
+            cards: vec![Card::NetopiaExpired, Card::NetopiaAccepted],
+            form: false,
+        }]
+    } else {
+        vec![
+            Loop {
+                minutes: 60,
+                patch: false,
+                cards: vec![Card::NetopiaAccepted],
+                form: false,
+            },
+            Loop {
+                minutes: 5,
+                patch: true,
+                cards: vec![
+                    Card::NetopiaExpired,
+                    Card::Other("5555444433331111".into()),
+                    Card::Epx,
+                ],
+                form: true,
+            },
+        ]
+    };
+    property_cases(
+        run,
+        "payment loop",
+        (run.cases / 4).max(1),
+        strategy,
+        fixed,
+        |case| payment_loop(run, case),
+    )
+}
+
+fn s(
+    name: &'static str,
+    flow: &'static str,
+    operations: &'static [&'static str],
+    checks: &'static [&'static str],
+    needs: Needs,
+    requests: fn(&PlanCtx) -> u32,
+    run: for<'a> fn(&'a ApiRun) -> ScenarioFuture<'a>,
+) -> Scenario {
+    Scenario {
+        api: ApiName::Parkingplus,
+        name,
+        flow,
+        operations,
+        checks,
+        needs,
+        requests,
+        waits_secs: no_waits,
+        run,
+    }
+}
+
 pub fn scenarios() -> Vec<Scenario> {
-    Vec::new()
+    vec![
+        s(
+            "parkingplus tokens",
+            "negative",
+            &[
+                TOKEN_V1,
+                TOKEN_V2,
+                CURRENT,
+                SMART_KEYS,
+                TRANSACTIONS,
+                FINALIZE,
+            ],
+            &["token", "error"],
+            Needs::READ,
+            |_| 11,
+            |r| Box::pin(tokens(r)),
+        ),
+        s(
+            "parkingplus smart keys",
+            "read",
+            &[SMART_KEYS],
+            &["model", "error"],
+            Needs::READ,
+            |_| 5,
+            |r| Box::pin(smart_keys(r)),
+        ),
+        s(
+            "parkingplus transactions",
+            "read",
+            &[TRANSACTIONS],
+            &["model", "error"],
+            Needs::READ,
+            |_| 4,
+            |r| Box::pin(transactions(r)),
+        ),
+        s(
+            "parkingplus cards",
+            "read",
+            &[CARDS, PAY],
+            &["model", "payment-page"],
+            Needs::READ,
+            |_| 4,
+            |r| Box::pin(cards(r)),
+        ),
+        s(
+            "parkingplus bookings",
+            "valid",
+            &[BOOKING],
+            &["model", "error"],
+            Needs::WRITE,
+            |_| 3,
+            |r| Box::pin(bookings(r)),
+        ),
+        s(
+            "parkingplus registration",
+            "valid",
+            &[REGISTER],
+            &["model", "error"],
+            Needs::WRITE,
+            |_| 3,
+            |r| Box::pin(registration(r)),
+        ),
+        s(
+            "parkingplus finalize negative",
+            "negative",
+            &[FINALIZE],
+            &["error"],
+            Needs::WRITE,
+            |_| 10,
+            |r| Box::pin(finalize_negative(r)),
+        ),
+        s(
+            "parkingplus payment loop",
+            "payment",
+            &[CURRENT, FINALIZE, PAY, TRANSACTIONS],
+            &["model", "payment", "error", "flow"],
+            Needs::DESTRUCTIVE,
+            |p| 12 * if p.real { 1 } else { 2 + (p.cases / 4).max(1) },
+            |r| Box::pin(payments(r)),
+        ),
+        s(
+            "parkingplus token expiry",
+            "control",
+            &[TOKEN_V1, CURRENT],
+            &["token-expiry"],
+            Needs::CONTROL,
+            |_| 2,
+            |r| Box::pin(token_expiry(r)),
+        ),
+    ]
 }
