@@ -679,3 +679,28 @@ fn unknown_selections_are_usage_errors() {
             .contains("--allow-writes")
     );
 }
+
+#[test]
+fn main_plans_without_sending_and_refuses_a_plan_over_the_cap() {
+    let mut options = Options::new(TargetSpec::Urls(BTreeMap::from([(
+        ApiName::Ofr,
+        "http://127.0.0.1:9".into(),
+    )])));
+    options.schemas = Some(schemas_dir());
+    options.progress = false;
+    let plan_only = parkbench_conformance::Outputs {
+        plan_only: true,
+        ..parkbench_conformance::Outputs::default()
+    };
+    assert_eq!(
+        parkbench_conformance::main(options.clone(), plan_only.clone()),
+        0
+    );
+    options.max_requests = Some(3);
+    assert_eq!(parkbench_conformance::main(options.clone(), plan_only), 2);
+    // A run over the cap refuses to start: exit code 2, nothing sent (port 9 is not listening).
+    assert_eq!(
+        parkbench_conformance::main(options, parkbench_conformance::Outputs::default()),
+        2
+    );
+}
