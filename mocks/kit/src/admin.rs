@@ -18,14 +18,17 @@ use serde_json::{Value, json};
 use crate::faults::FaultSpec;
 use crate::service::Inner;
 
+/// Where the control API lives on every service.
+pub(crate) const PREFIX: &str = "/__admin";
+
 pub(crate) fn router(inner: Arc<Inner>) -> Router {
     Router::new()
-        .route("/health", get(health))
-        .route("/reset", axum::routing::post(reset))
-        .route("/requests", get(requests).delete(clear_requests))
-        .route("/clock", get(clock).post(move_clock))
+        .route("/__admin/health", get(health))
+        .route("/__admin/reset", axum::routing::post(reset))
+        .route("/__admin/requests", get(requests).delete(clear_requests))
+        .route("/__admin/clock", get(clock).post(move_clock))
         .route(
-            "/faults",
+            "/__admin/faults",
             get(list_faults).post(queue_faults).delete(clear_faults),
         )
         .fallback(|| async { AdminError::new(StatusCode::NOT_FOUND, "no such control endpoint") })

@@ -28,7 +28,7 @@ pub use clock::{Clock, ClockStart};
 pub use faults::FaultFlag;
 pub use fixtures::{FixtureError, FixtureRoot, Fixtures};
 pub use server::{Running, ServeError, ServeOptions};
-pub use service::{Service, ServiceOptions};
+pub use service::{App, Service, ServiceOptions};
 
 /// The seeded generator every API draws ids and generated data from. A named algorithm, so
 /// seeded data stays the same across `rand` upgrades.

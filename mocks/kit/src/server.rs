@@ -7,7 +7,6 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -17,7 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
-use crate::service::DropConnection;
+use crate::service::{App, DropConnection};
 use crate::{Api, Service, ServiceOptions};
 
 /// Where and how to serve.
@@ -163,7 +162,7 @@ pub async fn start(apis: Vec<Arc<dyn Api>>, options: &ServeOptions) -> Result<Ru
     })
 }
 
-async fn serve(listener: TcpListener, app: Router, mut stopped: watch::Receiver<bool>) {
+async fn serve(listener: TcpListener, app: App, mut stopped: watch::Receiver<bool>) {
     let graceful = GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
     loop {

@@ -3,11 +3,13 @@
 //! `tower::ServiceExt::oneshot` and no socket.
 
 use std::cell::RefCell;
+use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::io;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
@@ -23,7 +25,6 @@ use http::header::{CONTENT_LENGTH, CONTENT_TYPE, DATE};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::faults::{Action, Applied, Faults};
 use crate::journal::{self, Journal, Record};
@@ -128,28 +129,71 @@ impl Service {
         self.inner.reset();
     }
 
-    /// The whole service as a router: control API, journal, faults and the API itself.
-    ///
-    /// The API side is one handler rather than a stack of middleware: every request to a
-    /// fixture server pays for it, and the throughput target leaves little room.
-    pub fn app(&self) -> Router {
-        let inner = self.inner.clone();
-        let api = inner.api.clone();
-        let admin = admin::router(inner.clone())
-            .layer(middleware::from_fn_with_state(inner.clone(), stamp_admin));
-        let router = Router::new()
-            .nest_service("/__admin", admin)
-            .fallback(serve_api)
-            .with_state(inner);
-        // Request spans cost even when filtered out late; build them only when they can be seen.
-        let router = if tracing::enabled!(tracing::Level::DEBUG) {
-            router.layer(TraceLayer::new_for_http())
+    /// The whole service: control API, journal, faults and the API itself, as a tower
+    /// service (`tower::ServiceExt::oneshot` drives it in tests, no socket needed).
+    pub fn app(&self) -> App {
+        let api = self.inner.api.clone();
+        let admin = admin::router(self.inner.clone())
+            .layer(middleware::from_fn_with_state(
+                self.inner.clone(),
+                stamp_admin,
+            ))
+            .layer(CatchPanicLayer::custom(move |_panic| {
+                api.kit_error(KitError::Internal)
+            }));
+        App {
+            inner: self.inner.clone(),
+            admin,
+        }
+    }
+}
+
+/// A service's request entry point. The API side is one async function rather than a stack
+/// of routers and middleware: every request to a fixture server goes through it, and the
+/// throughput target (80% of a bare hyper server) leaves little room. For the same reason
+/// the request id, body limit and request log are done here rather than by tower-http layers.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+    admin: Router,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("name", &self.inner.api.name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `/__admin` and everything below it.
+fn is_admin(path: &str) -> bool {
+    path.strip_prefix(admin::PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+impl<B> tower::Service<http::Request<B>> for App
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = futures_util::future::BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let request = request.map(Body::new);
+        if is_admin(request.uri().path()) {
+            let admin = self.admin.clone();
+            Box::pin(admin.oneshot(request))
         } else {
-            router
-        };
-        router.layer(CatchPanicLayer::custom(move |_panic| {
-            api.kit_error(KitError::Internal)
-        }))
+            let inner = self.inner.clone();
+            Box::pin(async move { Ok(serve_api(inner, request).await) })
+        }
     }
 }
 
@@ -246,7 +290,7 @@ fn http_date(now: DateTime<Utc>) -> HeaderValue {
 }
 
 /// Every API request: request id, body within the limit, fault or API, journal, stamp.
-async fn serve_api(State(inner): State<Arc<Inner>>, request: Request) -> Response {
+async fn serve_api(inner: Arc<Inner>, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
     let request_id = inner.request_id(&mut parts.headers);
     let mut record = Record {
@@ -288,6 +332,14 @@ async fn serve_api(State(inner): State<Arc<Inner>>, request: Request) -> Respons
     if response.extensions().get::<DropConnection>().is_none() {
         record.status = Some(response.status().as_u16());
     }
+    tracing::debug!(
+        method = %record.method,
+        uri = %record.uri,
+        status = ?record.status,
+        fault = ?record.fault,
+        request_id = ?request_id,
+        "request"
+    );
     inner.journal.push(record);
     inner.stamp(response.headers_mut(), request_id);
     response
@@ -364,4 +416,31 @@ async fn truncate(response: Response) -> Response {
         Err(io::Error::other("body truncated by an injected fault"))
     });
     Response::from_parts(parts, Body::from_stream(first.chain(abort)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[rstest::rstest]
+    #[case("/__admin", true)]
+    #[case("/__admin/health", true)]
+    #[case("/__admin/faults/x", true)]
+    #[case("/__administrator", false)]
+    #[case("/api/__admin/health", false)]
+    #[case("/", false)]
+    fn only_the_admin_prefix_reaches_the_control_api(#[case] path: &str, #[case] admin: bool) {
+        assert_eq!(is_admin(path), admin);
+    }
+
+    #[test]
+    fn dates_are_http_dates_of_the_given_instant() {
+        let t: DateTime<Utc> = "2026-03-01T12:00:00Z".parse().unwrap();
+        assert_eq!(http_date(t), "Sun, 01 Mar 2026 12:00:00 GMT");
+        assert_eq!(
+            http_date(t + chrono::TimeDelta::seconds(1)),
+            "Sun, 01 Mar 2026 12:00:01 GMT"
+        );
+        assert_eq!(http_date(t), "Sun, 01 Mar 2026 12:00:00 GMT");
+    }
 }
