@@ -181,7 +181,10 @@ async fn token_for(run: &ApiRun, client: Option<(&str, &str)>) -> Result<String,
     // request (up to a whole window) cannot outlast it.
     let margin = run.budget.quota().map_or(0.0, |q| f64::from(q.window_secs)) + 120.0;
     let usable = (lifetime - margin).max(lifetime / 2.0);
-    run.session_set(&key, json!({"token": token, "until": run.budget.now() + usable}));
+    run.session_set(
+        &key,
+        json!({"token": token, "until": run.budget.now() + usable}),
+    );
     Ok(token.to_owned())
 }
 

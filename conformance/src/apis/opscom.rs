@@ -1416,7 +1416,7 @@ pub fn scenarios() -> Vec<Scenario> {
             &[PUSH, UPDATE, DELETE, STATS],
             &["accepted", "model", "error-code"],
             Needs::WRITE,
-            |p| zones_cost(p) + if p.real { 9 } else { 9 + p.cases / 2 * 9 },
+            |p| zones_cost(p) + if p.real { 9 } else { 9 + p.cases * 12 },
             |r| Box::pin(permits_model(r)),
         ),
         s(
