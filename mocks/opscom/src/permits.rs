@@ -17,6 +17,7 @@
 //!   value, as in the seed's examples. Reference ids match without regard to case.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -25,7 +26,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use serde::Serialize;
 
 use crate::error::{Code, Error};
-use crate::fields::{Body, Client, Field, parse_amount, parse_currency, parse_datetime};
+use crate::fields::{Body, Client, Field, JsonBody, parse_amount, parse_currency, parse_datetime};
 use crate::world::{Customer, Operation, World, bytes_response, json_response};
 
 /// The permit types of seed 004's stats answer and prose.
@@ -197,7 +198,7 @@ pub struct PermitPush {
 impl PermitPush {
     /// Checks every attribute in the seed table's order; the first failure is the answer.
     /// Fixture permits go through the same checks.
-    pub fn from_body(body: &Body) -> Result<Self, Error> {
+    pub fn from_body(body: &Body<'_>) -> Result<Self, Error> {
         let push = Self {
             amount: AMOUNT.parse(body, parse_amount)?,
             currency: CURRENCY.parse(body, parse_currency)?,
@@ -255,8 +256,9 @@ fn answer(reference_id: &str) -> Response {
 pub async fn push(
     State(world): State<Arc<World>>,
     Client(client): Client,
-    body: Body,
+    body: JsonBody,
 ) -> Result<Response, Error> {
+    let body = body.parse()?;
     let customer = world.authorize(&client, &body, Operation::PermitsPush)?;
     let request = PermitPush::from_body(&body)?;
     let mut guard = world.lock();
@@ -279,8 +281,9 @@ pub async fn push(
 pub async fn update(
     State(world): State<Arc<World>>,
     Client(client): Client,
-    body: Body,
+    body: JsonBody,
 ) -> Result<Response, Error> {
+    let body = body.parse()?;
     let customer = world.authorize(&client, &body, Operation::PermitsUpdate)?;
     let reference_id = body.read(&REFERENCE_ID)?.unwrap_or_default();
     let end = UPDATE_END_TIME.parse(&body, parse_datetime)?;
@@ -318,8 +321,9 @@ pub async fn update(
 pub async fn delete(
     State(world): State<Arc<World>>,
     Client(client): Client,
-    body: Body,
+    body: JsonBody,
 ) -> Result<Response, Error> {
+    let body = body.parse()?;
     let customer = world.authorize(&client, &body, Operation::PermitsDelete)?;
     let reference_id = body.read(&REFERENCE_ID)?.unwrap_or_default();
     let removed = world.lock().books[customer].permits.remove(&reference_id);
@@ -334,11 +338,12 @@ pub async fn delete(
 pub async fn stats(
     State(world): State<Arc<World>>,
     Client(client): Client,
-    body: Body,
+    body: JsonBody,
 ) -> Result<Response, Error> {
+    let body = body.parse()?;
     let customer_index = world.authorize(&client, &body, Operation::PermitsStats)?;
     let customer = &world.seed.customers[customer_index];
-    let wanted = match body.read(&ZONES)? {
+    let wanted = match body.read_str(&ZONES)? {
         None => None,
         Some(list) => {
             let mut wanted = vec![false; customer.zones.len()];
@@ -371,7 +376,8 @@ pub async fn stats(
                 out.extend_from_slice(br#"","zone":"#);
                 out.extend_from_slice(name.as_bytes());
                 out.extend_from_slice(br#","total":""#);
-                out.extend_from_slice(total.to_string().as_bytes());
+                // Writing to a Vec cannot fail.
+                let _ = write!(out, "{total}");
                 out.extend_from_slice(br#""}"#);
             }
         }

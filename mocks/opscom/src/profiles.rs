@@ -24,7 +24,7 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Code, Error};
-use crate::fields::{Body, Client, Field, is_email, parse_date, parse_id};
+use crate::fields::{Body, Client, Field, JsonBody, is_email, parse_date, parse_id};
 use crate::vehicles::Province;
 use crate::world::{Operation, World, json_response, timestamp};
 
@@ -177,7 +177,7 @@ fn province_by_code(provinces: &[Province], code: &str) -> Option<u64> {
 impl ProfilePush {
     /// Checks every attribute in the seed table's order; the first failure is the answer.
     pub fn from_body(
-        body: &Body,
+        body: &Body<'_>,
         provinces: &[Province],
         user_type_ids: &[u64],
     ) -> Result<Self, Error> {
@@ -263,8 +263,9 @@ fn same(a: Option<&String>, b: &str) -> bool {
 pub async fn push(
     State(world): State<Arc<World>>,
     Client(client): Client,
-    body: Body,
+    body: JsonBody,
 ) -> Result<Response, Error> {
+    let body = body.parse()?;
     let customer_index = world.authorize(&client, &body, Operation::ProfilesPush)?;
     let customer = &world.seed.customers[customer_index];
     let request = ProfilePush::from_body(&body, &world.seed.provinces, &customer.user_type_ids())?;

@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::fields::{Body, Client};
+use crate::fields::{Client, JsonBody};
 use crate::world::{Operation, World, json_response};
 
 /// One entry of `user_types`; every value is a string in the seed's answer, the id too.
@@ -31,8 +31,9 @@ struct UserTypesList<'a> {
 pub async fn list(
     State(world): State<Arc<World>>,
     Client(client): Client,
-    body: Body,
+    body: JsonBody,
 ) -> Result<Response, Error> {
+    let body = body.parse()?;
     let customer = world.authorize(&client, &body, Operation::ProfilesTypesList)?;
     let user_types = &world.seed.customers[customer].user_types;
     Ok(json_response(&UserTypesList {

@@ -23,7 +23,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Code, Error};
-use crate::fields::{Body, Client, Field, parse_id, parse_year};
+use crate::fields::{Body, Client, Field, JsonBody, parse_id, parse_year};
 use crate::world::{Operation, World, json_response, timestamp};
 
 /// A state or province (the seed's `province` object).
@@ -176,7 +176,7 @@ pub struct VehiclePush {
     pub vin: Option<String>,
 }
 
-fn named(body: &Body, id: &Field, name: &Field) -> Result<Option<Named>, Error> {
+fn named(body: &Body<'_>, id: &Field, name: &Field) -> Result<Option<Named>, Error> {
     if let Some(id) = id.parse(body, parse_id)? {
         return Ok(Some(Named::Id(id)));
     }
@@ -189,7 +189,7 @@ fn named(body: &Body, id: &Field, name: &Field) -> Result<Option<Named>, Error> 
 impl VehiclePush {
     /// Checks every attribute in the seed table's order; the first failure is the answer.
     pub fn from_body(
-        body: &Body,
+        body: &Body<'_>,
         plate_types: &[PlateType],
         provinces: &[Province],
     ) -> Result<Self, Error> {
@@ -275,8 +275,9 @@ struct VehicleAnswer {
 pub async fn push(
     State(world): State<Arc<World>>,
     Client(client): Client,
-    body: Body,
+    body: JsonBody,
 ) -> Result<Response, Error> {
+    let body = body.parse()?;
     let customer = world.authorize(&client, &body, Operation::VehiclesPush)?;
     let request = VehiclePush::from_body(&body, &world.seed.plate_types, &world.seed.provinces)?;
     let mut state = world.lock();

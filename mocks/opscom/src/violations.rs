@@ -22,7 +22,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::fields::{Body, Client};
+use crate::fields::{Client, JsonBody};
 use crate::profiles::User;
 use crate::vehicles::{Colour, Garage, Make, PlateType, Province, Vehicle, VehicleType};
 use crate::world::{Books, Customer, Operation, World, bytes_response, timestamp};
@@ -379,8 +379,9 @@ fn record<'a>(
 pub async fn send_overdue_to_collections(
     State(world): State<Arc<World>>,
     Client(client): Client,
-    body: Body,
+    body: JsonBody,
 ) -> Result<Response, Error> {
+    let body = body.parse()?;
     let customer_index = world.authorize(
         &client,
         &body,

@@ -146,6 +146,7 @@ pub struct Customer {
     pub zones: Vec<String>,
     /// Each zone name as a JSON string, written into stats answers as is.
     pub zone_json: Vec<String>,
+    zone_exact: HashMap<String, usize>,
     zone_index: HashMap<String, usize>,
     pub login_sources: Vec<String>,
     pub user_types: Vec<UserType>,
@@ -155,9 +156,14 @@ pub struct Customer {
 }
 
 impl Customer {
-    /// The index of a zone, matched without regard to case.
+    /// The index of a zone, matched without regard to case. A name spelled as in the fixtures
+    /// is found without lower-casing it (stats filters are read on every request).
     pub fn zone(&self, name: &str) -> Option<usize> {
-        self.zone_index.get(&name.trim().to_lowercase()).copied()
+        let name = name.trim();
+        self.zone_exact
+            .get(name)
+            .or_else(|| self.zone_index.get(&name.to_lowercase()))
+            .copied()
     }
 
     pub fn user_type_ids(&self) -> Vec<u64> {
@@ -272,12 +278,12 @@ impl World {
     pub fn authorize(
         &self,
         client: &str,
-        body: &Body,
+        body: &Body<'_>,
         operation: Operation,
     ) -> Result<usize, Error> {
-        let token = body.read(&API_TOKEN)?.unwrap_or_default();
+        let token = body.read_str(&API_TOKEN)?.unwrap_or_default();
         let denied = Error::new(Code::TokenNotPermitted);
-        let grant = self.seed.tokens.get(&token).ok_or(denied)?;
+        let grant = self.seed.tokens.get(token).ok_or(denied)?;
         let customer = *self.seed.client_codes.get(client).ok_or(denied)?;
         if grant.customer != customer || grant.operations & operation.bit() == 0 {
             return Err(denied);
@@ -454,6 +460,12 @@ impl Seed {
                 id: file.id.clone(),
                 name: file.name,
                 client_codes: file.client_codes,
+                zone_exact: file
+                    .zones
+                    .iter()
+                    .enumerate()
+                    .map(|(i, z)| (z.trim().to_owned(), i))
+                    .collect(),
                 zone_index: file
                     .zones
                     .iter()
@@ -598,7 +610,7 @@ fn check_data(
                 )));
             }
         };
-        let push = PermitPush::from_body(&Body(body)).map_err(|e| {
+        let push = PermitPush::from_body(&Body::from_map(&body)).map_err(|e| {
             check.fail(format!(
                 "permit {reference_id}: {} {}",
                 e.code.number(),
