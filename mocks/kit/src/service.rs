@@ -18,11 +18,13 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use futures_util::stream::{self, StreamExt};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, DATE};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http_body_util::BodyExt;
 use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -223,10 +225,10 @@ impl Inner {
     /// Request id and a `Date` from the virtual clock on every answer. Hyper adds a `Date`
     /// of its own only when the response has none, so answers stay reproducible under a
     /// frozen clock.
-    fn stamp(&self, headers: &mut HeaderMap, request_id: HeaderValue) {
+    fn stamp(&self, headers: &mut HeaderMap, request_id: HeaderValue, now: DateTime<Utc>) {
         headers.insert(REQUEST_ID, request_id);
         if !headers.contains_key(DATE) {
-            headers.insert(DATE, http_date(self.ctx.clock().now()));
+            headers.insert(DATE, http_date(now));
         }
     }
 
@@ -340,8 +342,9 @@ async fn serve_api(inner: Arc<Inner>, request: Request) -> Response {
         request_id = ?request_id,
         "request"
     );
+    let now = record.time;
     inner.journal.push(record);
-    inner.stamp(response.headers_mut(), request_id);
+    inner.stamp(response.headers_mut(), request_id, now);
     response
 }
 
@@ -353,18 +356,42 @@ async fn stamp_admin(
 ) -> Response {
     let request_id = inner.request_id(request.headers_mut());
     let mut response = next.run(request).await;
-    inner.stamp(response.headers_mut(), request_id);
+    inner.stamp(response.headers_mut(), request_id, inner.ctx.clock().now());
     response
 }
 
+/// Reads the whole body within `limit`. The usual request body arrives as one frame, which is
+/// returned as it is, without the copies of a general-purpose collector.
 async fn read_body(body: Body, limit: usize) -> Result<Bytes, KitError> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let inner = e.into_inner();
-        if inner.is::<http_body_util::LengthLimitError>() {
-            KitError::PayloadTooLarge { limit }
-        } else {
-            KitError::BodyUnreadable
+    let mut body = http_body_util::Limited::new(body, limit);
+    let mut first: Option<Bytes> = None;
+    let mut rest: Option<BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                KitError::PayloadTooLarge { limit }
+            } else {
+                KitError::BodyUnreadable
+            }
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers carry nothing the mocks read
+        };
+        match (&mut first, &mut rest) {
+            (None, _) => first = Some(data),
+            (Some(head), None) => {
+                let mut joined = BytesMut::with_capacity(head.len() + data.len());
+                joined.extend_from_slice(head);
+                joined.extend_from_slice(&data);
+                rest = Some(joined);
+            }
+            (Some(_), Some(joined)) => joined.extend_from_slice(&data),
         }
+    }
+    Ok(match (first, rest) {
+        (_, Some(joined)) => joined.freeze(),
+        (Some(only), None) => only,
+        (None, None) => Bytes::new(),
     })
 }
 
