@@ -17,7 +17,7 @@ if ! command -v wrk >/dev/null; then
     echo "installing wrk (Debian package)" >&2
     apt-get update -qq >&2 && apt-get install -y -qq wrk >&2
 fi
-cargo build --release --quiet --bin parkbench --example hello_hyper
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet --bin parkbench --example hello_hyper
 
 work=$(mktemp -d)
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
