@@ -343,3 +343,96 @@ async fn a_wrong_amount_in_the_payment_loop_is_caught() {
     let report = run_broken(ApiName::Parkingplus, overcharge, flows(&["payment"])).await;
     assert_caught(&report, "parking_sessions/finalize", "model");
 }
+
+/// The environment a sandbox run would have, with the mocks' fixture values.
+fn fixture_env(name: &str) -> Option<String> {
+    Some(
+        match name {
+            "PARKBENCH_OFR_CLIENT_ID" => "ofr-test-client",
+            "PARKBENCH_OFR_CLIENT_SECRET" => "ofr-test-secret",
+            "PARKBENCH_OFR_OPERATOR_ID" => "60879",
+            "PARKBENCH_OPSCOM_API_TOKEN" => "opscom-demo-full-access-token-0001",
+            "PARKBENCH_OPSCOM_CLIENT_CODE" => "OC-TOMA",
+            "PARKBENCH_PARKINGPLUS_CLIENT_APP_ID" => "pp-test-app",
+            "PARKBENCH_PARKINGPLUS_CLIENT_SECRET" => "pp-test-secret",
+            "PARKBENCH_PARKINGPLUS_USERNAME" => "driver@parkingplus.test",
+            "PARKBENCH_PARKINGPLUS_PASSWORD" => "driver-password",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+/// Serves a mock with its control API hidden, so the suite takes it for a real deployment.
+async fn disguised(api: ApiName) -> (String, tokio::task::JoinHandle<()>) {
+    let settings = parkbench_mocks::Settings {
+        only: vec![api],
+        // No limit: a sandbox run is paced in real time, which a test cannot wait for.
+        ofr: parkbench_mocks::ofr::Config {
+            rate_limit: None,
+            // Real seconds here: the disguised mock's clock cannot be moved.
+            report_delay_secs: 1,
+            ..parkbench_mocks::ofr::Config::default()
+        },
+        ..parkbench_mocks::Settings::default()
+    };
+    let inner = parkbench_mocks::apis(&settings).unwrap().remove(0);
+    let service = parkbench_kit::Service::new(inner, &parkbench_kit::ServiceOptions::default());
+    let app = service.app();
+    let router = Router::new()
+        .route(
+            "/__admin/{*rest}",
+            axum::routing::any(|| async { http::StatusCode::NOT_FOUND }),
+        )
+        .fallback_service(app);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (url, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sandbox_run_sends_the_planned_fixed_cases_and_they_pass_on_the_mocks() {
+    for (api, writes) in [
+        (ApiName::Ofr, false),
+        (ApiName::Opscom, false),
+        (ApiName::Opscom, true),
+        (ApiName::Parkingplus, false),
+        (ApiName::Parkingplus, true),
+    ] {
+        let (url, task) = disguised(api).await;
+        let mut options = Options::new(TargetSpec::Urls(BTreeMap::from([(api, url)])));
+        options.pace = BTreeMap::new();
+        options.allow_writes = writes;
+        options.allow_destructive = writes;
+        let suite = Suite::standard();
+        let plan = parkbench_conformance::plan(&options, &suite).unwrap();
+        let report = execute(&options, &fixture_env, &suite).await.unwrap();
+        task.abort();
+        assert_eq!(report.targets[&api].kind, "real");
+        assert_eq!(
+            report.exit_code(),
+            0,
+            "{api} writes={writes}: {}",
+            report.human()
+        );
+        let sent = report.requests[&api];
+        let planned = plan.apis[&api].requests;
+        // Exact but for OFR's polls (planned at one "being generated" answer per report) and
+        // HAL links resolved once per operation.
+        let slack = if api == ApiName::Ofr { 8 } else { 2 };
+        assert!(
+            sent <= planned + slack && planned <= sent + slack,
+            "{api} writes={writes}: planned {planned}, sent {sent}"
+        );
+        if !writes && api != ApiName::Ofr {
+            assert!(
+                report.human().contains("needs --allow-writes"),
+                "{}",
+                report.human()
+            );
+        }
+    }
+}

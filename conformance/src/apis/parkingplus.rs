@@ -1170,7 +1170,7 @@ pub fn scenarios() -> Vec<Scenario> {
             &[CARDS, PAY],
             &["model", "payment-page"],
             Needs::READ,
-            |_| 4,
+            |_| 3,
             |r| Box::pin(cards(r)),
         ),
         s(
@@ -1179,7 +1179,7 @@ pub fn scenarios() -> Vec<Scenario> {
             &[BOOKING],
             &["model", "error"],
             Needs::WRITE,
-            |_| 3,
+            |_| 2,
             |r| Box::pin(bookings(r)),
         ),
         s(
@@ -1197,7 +1197,7 @@ pub fn scenarios() -> Vec<Scenario> {
             &[FINALIZE],
             &["error"],
             Needs::WRITE,
-            |_| 10,
+            |p| if p.real { 5 } else { 9 },
             |r| Box::pin(finalize_negative(r)),
         ),
         s(
@@ -1206,7 +1206,13 @@ pub fn scenarios() -> Vec<Scenario> {
             &[CURRENT, FINALIZE, PAY, TRANSACTIONS],
             &["model", "payment", "error", "flow"],
             Needs::DESTRUCTIVE,
-            |p| 12 * if p.real { 1 } else { 2 + (p.cases / 4).max(1) },
+            |p| {
+                if p.real {
+                    9
+                } else {
+                    12 * (2 + (p.cases / 4).max(1))
+                }
+            },
             |r| Box::pin(payments(r)),
         ),
         s(
