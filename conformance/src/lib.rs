@@ -607,7 +607,7 @@ async fn run_api(
     let control = run.target.control.is_some();
     let mut incomplete = None;
     for scenario in suite.selected(run.api, &options.selection) {
-        progress.set_message(format!("{} {}", run.api, scenario.name));
+        progress.set_message(scenario.name);
         if let Some(reason) = unmet(scenario.needs, real, control, options) {
             for op in scenario.operations {
                 for check in scenario.checks {

@@ -9,6 +9,7 @@
 
 use base64::Engine as _;
 use proptest::prelude::*;
+use proptest_state_machine::ReferenceStateMachine;
 use serde_json::{Value, json};
 
 use crate::checks::{HTML, JSON, ResponseSpec};
@@ -762,19 +763,6 @@ async fn finalize_negative(run: &ApiRun) -> Result<(), Stop> {
 
 // ---- the payment loop -------------------------------------------------------------------------
 
-/// One generated case of the loop.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Loop {
-    /// Minutes the car stays before finalize (moved on the mock's clock).
-    pub minutes: i64,
-    /// PUT or PATCH.
-    pub patch: bool,
-    /// Cards tried in order until one is accepted.
-    pub cards: Vec<Card>,
-    /// Pay as a browser would (form post with a return_url: 303) or as JSON.
-    pub form: bool,
-}
-
 /// The mock's tariffs (fixture contract): parking 187 charges 5.00 RON per started hour.
 fn mock_tariff(parking: i64) -> Option<(i64, f64)> {
     (parking == 187).then_some((60, 5.00))
@@ -800,13 +788,13 @@ fn two_decimals(body: &Value, pointer: &str) -> bool {
         })
 }
 
+/// Pays on `pay_url` as JSON, or as a browser's form post with a `return_url` (303 there with
+/// the outcome in the query). Returns the outcome's status (`confirmed`, `error`).
 async fn pay(run: &ApiRun, pay_url: &str, card: &Card, form: bool) -> Result<Option<String>, Stop> {
     if form {
-        let url = format!(
-            "{pay_url}{}return_url={}",
-            if pay_url.contains('?') { '&' } else { '?' },
-            crate::client::urlencode(&b64("https://example.com/paid"))
-        );
+        let separator = if pay_url.contains('?') { '&' } else { '?' };
+        let return_url = crate::client::urlencode(&b64("https://example.com/paid"));
+        let url = format!("{pay_url}{separator}return_url={return_url}");
         let fields = card.fields();
         let form_fields = ["card_number", "exp_date", "cvv"]
             .iter()
@@ -849,142 +837,343 @@ async fn pay(run: &ApiRun, pay_url: &str, card: &Card, form: bool) -> Result<Opt
     }
 }
 
-/// token → current → (clock) → finalize → pay with each card in turn → transactions, against
-/// the model: the amount is the tariff for the started units, the same in finalize and in the
-/// transaction; an accepted card confirms, any other leaves `error` and may be retried; a
-/// confirmed payment cannot be paid again.
-async fn payment_loop(run: &ApiRun, case: Loop) -> Result<(), Stop> {
-    let token = access_token(run, false).await?;
-    let parking = creds(run).secured_parking_id;
-    let (_, mut session) = current(run, &token).await?;
-    if session.is_none()
-        && run.target.kind.is_mock()
-        && let Some(parking) = parking
-    {
-        let entered = run
-            .send(
-                bearer(Request::post(ENTRANCE, run.url("/__sim/entrance")), &token)
-                    .json(json!({"secured_parking_id": parking, "started_minutes_ago": 1})),
-            )
-            .await?;
-        run.check(
-            ENTRANCE,
-            "flow",
-            entered.status == 201,
-            "201: a new session at the entrance",
-            &entered,
-        );
-        session = current(run, &token).await?.1;
+/// Where the driver is, in the reference model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// No current session.
+    Away,
+    /// An active session.
+    Parked,
+    /// Finalized, not paid: the transaction is `pending`, or `error` after a declined card.
+    Exiting { declined: bool },
+}
+
+/// The driver's reference model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriverState {
+    pub phase: Phase,
+    /// The last finalized session was paid (its pay URL refuses another payment).
+    pub paid: bool,
+    /// The payment status the last finalized session's transaction must show.
+    pub transaction: Option<&'static str>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DriverStep {
+    /// The car passes the entrance barrier (the mock's own entrance).
+    Enter {
+        minutes_ago: i64,
+    },
+    /// Time passes on the mock's clock, then the running amount is read.
+    Stay {
+        minutes: i64,
+    },
+    Current,
+    Finalize {
+        patch: bool,
+    },
+    FinalizeAgain,
+    Pay {
+        card: Card,
+        form: bool,
+    },
+    PayPaid,
+    Transactions,
+}
+
+pub struct DriverModel;
+
+impl ReferenceStateMachine for DriverModel {
+    type State = DriverState;
+    type Transition = DriverStep;
+
+    fn init_state() -> BoxedStrategy<Self::State> {
+        Just(DriverState {
+            phase: Phase::Parked,
+            paid: false,
+            transaction: None,
+        })
+        .boxed()
     }
-    let Some((session, parking)) = session else {
-        run.skip(
-            FINALIZE,
-            "model",
-            "the driver has no current parking session",
-        );
-        return Ok(());
-    };
-    if run.has_control() {
-        run.budget.advance_clock(case.minutes as f64 * 60.0).await?;
-    }
-    // The stay may outlast the token.
-    let token = access_token(run, false).await?;
-    let (before, _) = current(run, &token).await?;
-    let before_body = before.json().unwrap_or(Value::Null);
-    let running = amount(&before_body, "/amount");
-    if let (Some((unit, price)), Some(running)) = (
-        mock_tariff(parking).filter(|_| run.target.kind.is_mock()),
-        running,
-    ) {
-        let start = before_body
-            .pointer("/parking_session/start_time")
-            .and_then(Value::as_str)
-            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
-        let end = before_body
-            .pointer("/parking_session/end_time")
-            .and_then(Value::as_str)
-            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
-        if let (Some(start), Some(end)) = (start, end) {
-            let minutes = (end - start).num_seconds().max(1) as f64 / 60.0;
-            let expected = (minutes / unit as f64).ceil() * price;
-            run.check(CURRENT, "model", (running - expected).abs() < 0.005, format!("amount {expected:.2}: the tariff for every started unit of {minutes:.0} minutes"), &before);
+
+    fn transitions(state: &Self::State) -> BoxedStrategy<Self::Transition> {
+        let common = prop_oneof![Just(DriverStep::Current), Just(DriverStep::Transactions)];
+        match state.phase {
+            Phase::Away => prop_oneof![
+                3 => (0i64..240).prop_map(|minutes_ago| DriverStep::Enter { minutes_ago }),
+                1 => common,
+                1 => Just(DriverStep::PayPaid),
+            ]
+            .boxed(),
+            Phase::Parked => prop_oneof![
+                3 => (1i64..300).prop_map(|minutes| DriverStep::Stay { minutes }),
+                3 => any::<bool>().prop_map(|patch| DriverStep::Finalize { patch }),
+                1 => common,
+            ]
+            .boxed(),
+            Phase::Exiting { .. } => prop_oneof![
+                4 => (card(), any::<bool>()).prop_map(|(card, form)| DriverStep::Pay { card, form }),
+                1 => Just(DriverStep::FinalizeAgain),
+                1 => common,
+            ]
+            .boxed(),
         }
     }
-    let request = finalize_request(
-        run,
-        session,
-        json!({"parking_session": {"secured_parking_id": parking}}),
-        &token,
-    );
-    let request = if case.patch {
-        Request {
-            method: http::Method::PATCH,
-            ..request
+
+    fn preconditions(state: &Self::State, step: &Self::Transition) -> bool {
+        match step {
+            DriverStep::Enter { .. } => state.phase == Phase::Away,
+            DriverStep::Stay { .. } | DriverStep::Finalize { .. } => state.phase == Phase::Parked,
+            DriverStep::FinalizeAgain | DriverStep::Pay { .. } => {
+                matches!(state.phase, Phase::Exiting { .. })
+            }
+            DriverStep::PayPaid => state.paid,
+            DriverStep::Current | DriverStep::Transactions => true,
         }
-    } else {
-        request
-    };
-    let finalized = run.send(request).await?;
-    let body = finalized.json().unwrap_or(Value::Null);
-    let ok = finalized.status == 201
-        && body.pointer("/parking_session/state") == Some(&json!("exiting"))
-        && body.pointer("/smart_key/type") == Some(&json!("session_access"))
-        && two_decimals(&body, "/amount")
-        && body["pay_url"].is_string();
-    if !run.check(
-        FINALIZE,
-        "model",
-        ok,
-        "201, state exiting, a session_access key, a two-decimal amount and a pay_url",
-        &finalized,
-    ) {
-        return Ok(());
     }
-    let final_amount = amount(&body, "/amount");
-    if let (Some(running), Some(final_amount)) = (running, final_amount) {
-        run.check(
-            FINALIZE,
-            "model",
-            final_amount + 0.005 >= running,
-            format!("the amount is at least the running amount {running:.2}"),
-            &finalized,
-        );
+
+    fn apply(mut state: Self::State, step: &Self::Transition) -> Self::State {
+        match step {
+            DriverStep::Enter { .. } => state.phase = Phase::Parked,
+            DriverStep::Finalize { .. } => {
+                state.phase = Phase::Exiting { declined: false };
+                state.paid = false;
+                state.transaction = Some("pending");
+            }
+            DriverStep::Pay { card, .. } if card.accepted() => {
+                state.phase = Phase::Away;
+                state.paid = true;
+                state.transaction = Some("confirmed");
+            }
+            DriverStep::Pay { .. } => {
+                state.phase = Phase::Exiting { declined: true };
+                state.transaction = Some("error");
+            }
+            _ => {}
+        }
+        state
     }
-    let again = run
-        .send(finalize_request(
-            run,
-            session,
-            json!({"parking_session": {"secured_parking_id": parking}}),
-            &token,
-        ))
-        .await?;
-    run.check(
-        FINALIZE,
-        "error",
-        error_is(&again, 422),
-        "422 for a session already finalized",
-        &again,
-    );
-    let pay_url = body["pay_url"].as_str().unwrap_or_default().to_owned();
-    let mut expected_status = "pending";
-    for card in &case.cards {
-        let outcome = pay(run, &pay_url, card, case.form).await?;
-        let expected = if card.accepted() {
-            "confirmed"
-        } else {
-            "error"
-        };
-        run.check_value(
-            PAY,
-            "model",
-            outcome.as_deref() == Some(expected),
-            format!("{expected} for {card:?}"),
-            || format!("{outcome:?}"),
-        );
-        expected_status = expected;
-        if card.accepted() {
+}
+
+/// What the checks know of the target's side of the model.
+#[derive(Debug, Default)]
+struct Driver {
+    session: Option<(i64, i64)>,
+    pay_url: Option<String>,
+    paid_url: Option<String>,
+    final_amount: Option<f64>,
+    started: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+fn instant(v: &Value) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    v.as_str()
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+}
+
+/// On a mock, where the tariff is known: the amount for the session's start and end times in
+/// `body` (current or finalize), and its minutes.
+fn tariff_amount(run: &ApiRun, driver: &Driver, body: &Value) -> Option<(f64, f64)> {
+    let (unit, price) = driver
+        .session
+        .and_then(|(_, p)| mock_tariff(p))
+        .filter(|_| run.target.kind.is_mock())?;
+    let start = body
+        .pointer("/parking_session/start_time")
+        .and_then(instant)?;
+    let end = body
+        .pointer("/parking_session/end_time")
+        .and_then(instant)?;
+    let minutes = (end - start).num_seconds().max(1) as f64 / 60.0;
+    Some(((minutes / unit as f64).ceil() * price, minutes))
+}
+
+/// Applies one step to the target and checks its answer against the model (`state` is the
+/// state after the step).
+async fn driver_step(
+    run: &ApiRun,
+    driver: &mut Driver,
+    state: &DriverState,
+    step: &DriverStep,
+) -> Result<(), Stop> {
+    let token = access_token(run, false).await?;
+    match step {
+        DriverStep::Enter { minutes_ago } => {
+            let parking = creds(run).secured_parking_id.unwrap_or(187);
+            let entered = run
+                .send(
+                    bearer(Request::post(ENTRANCE, run.url("/__sim/entrance")), &token).json(
+                        json!({"secured_parking_id": parking, "started_minutes_ago": minutes_ago}),
+                    ),
+                )
+                .await?;
+            run.check(
+                ENTRANCE,
+                "flow",
+                entered.status == 201,
+                "201: a new session at the entrance",
+                &entered,
+            );
+            driver.session = current(run, &token).await?.1;
+        }
+        DriverStep::Stay { minutes } => {
+            if run.has_control() {
+                run.budget.advance_clock(*minutes as f64 * 60.0).await?;
+            }
+            let token = access_token(run, false).await?;
+            let (exchange, _) = current(run, &token).await?;
+            let body = exchange.json().unwrap_or(Value::Null);
+            match (tariff_amount(run, driver, &body), amount(&body, "/amount")) {
+                (Some((expected, minutes)), Some(running)) => {
+                    run.check(
+                        CURRENT,
+                        "model",
+                        (running - expected).abs() < 0.005 && two_decimals(&body, "/amount"),
+                        format!("amount {expected:.2}: the tariff for every started unit of {minutes:.0} minutes"),
+                        &exchange,
+                    );
+                }
+                _ => {
+                    run.check(
+                        CURRENT,
+                        "model",
+                        exchange.status == 200 && two_decimals(&body, "/amount"),
+                        "200 with a two-decimal amount",
+                        &exchange,
+                    );
+                }
+            }
+        }
+        DriverStep::Current => {
+            let (exchange, session) = current(run, &token).await?;
+            let state_name = exchange.json().and_then(|b| {
+                b.pointer("/parking_session/state")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            });
+            let ok = match state.phase {
+                Phase::Away => {
+                    exchange.status == 404 || session.is_some_and(|s| Some(s) != driver.session)
+                }
+                Phase::Parked => {
+                    exchange.status == 200
+                        && session == driver.session
+                        && state_name.as_deref() != Some("exiting")
+                }
+                Phase::Exiting { .. } => {
+                    exchange.status == 200
+                        && session == driver.session
+                        && state_name.as_deref() == Some("exiting")
+                }
+            };
+            run.check(
+                CURRENT,
+                "model",
+                ok,
+                format!(
+                    "the current session agrees with the model ({:?})",
+                    state.phase
+                ),
+                &exchange,
+            );
+        }
+        DriverStep::Finalize { patch } => {
+            let Some((session, parking)) = driver.session else {
+                return Err(Stop::Broken("no session to finalize".into()));
+            };
+            let request = finalize_request(
+                run,
+                session,
+                json!({"parking_session": {"secured_parking_id": parking}}),
+                &token,
+            );
+            let request = if *patch {
+                Request {
+                    method: http::Method::PATCH,
+                    ..request
+                }
+            } else {
+                request
+            };
+            let finalized = run.send(request).await?;
+            let body = finalized.json().unwrap_or(Value::Null);
+            let ok = finalized.status == 201
+                && body.pointer("/parking_session/state") == Some(&json!("exiting"))
+                && body
+                    .pointer("/parking_session/end_time")
+                    .is_some_and(|e| !e.is_null())
+                && body.pointer("/smart_key/type") == Some(&json!("session_access"))
+                && two_decimals(&body, "/amount")
+                && body["pay_url"].is_string();
+            if !run.check(
+                FINALIZE,
+                "model",
+                ok,
+                "201, state exiting with an end_time, a session_access key, a two-decimal amount and a pay_url",
+                &finalized,
+            ) {
+                return Err(Stop::Broken("finalize failed".into()));
+            }
+            if let Some((expected, minutes)) = tariff_amount(run, driver, &body) {
+                let charged = amount(&body, "/amount").unwrap_or(-1.0);
+                run.check(
+                    FINALIZE,
+                    "model",
+                    (charged - expected).abs() < 0.005,
+                    format!("amount {expected:.2}: the tariff for every started unit of {minutes:.0} minutes"),
+                    &finalized,
+                );
+            }
+            driver.pay_url = body["pay_url"].as_str().map(str::to_owned);
+            driver.final_amount = amount(&body, "/amount");
+            driver.started = body
+                .pointer("/parking_session/start_time")
+                .and_then(instant);
+        }
+        DriverStep::FinalizeAgain => {
+            let Some((session, parking)) = driver.session else {
+                return Err(Stop::Broken("no session".into()));
+            };
+            let again = run
+                .send(finalize_request(
+                    run,
+                    session,
+                    json!({"parking_session": {"secured_parking_id": parking}}),
+                    &token,
+                ))
+                .await?;
+            run.check(
+                FINALIZE,
+                "error",
+                error_is(&again, 422),
+                "422 for a session already finalized",
+                &again,
+            );
+        }
+        DriverStep::Pay { card, form } => {
+            let pay_url = driver.pay_url.clone().unwrap_or_default();
+            let outcome = pay(run, &pay_url, card, *form).await?;
+            let expected = if card.accepted() {
+                "confirmed"
+            } else {
+                "error"
+            };
+            run.check_value(
+                PAY,
+                "model",
+                outcome.as_deref() == Some(expected),
+                format!("{expected} for {card:?}"),
+                || format!("{outcome:?}"),
+            );
+            if card.accepted() {
+                driver.paid_url = driver.pay_url.take();
+            }
+        }
+        DriverStep::PayPaid => {
+            let Some(paid_url) = driver.paid_url.clone() else {
+                return Ok(());
+            };
             let twice = run
-                .send(Request::post(PAY, pay_url.clone()).json(Card::NetopiaAccepted.fields()))
+                .send(Request::post(PAY, paid_url).json(Card::NetopiaAccepted.fields()))
                 .await?;
             run.check(
                 PAY,
@@ -993,116 +1182,170 @@ async fn payment_loop(run: &ApiRun, case: Loop) -> Result<(), Stop> {
                 "422 for a payment already confirmed",
                 &twice,
             );
-            break;
         }
-    }
-    let page = get(
-        run,
-        TRANSACTIONS,
-        "/api/car_driver/parking_session_transactions?page=1",
-        &token,
-    )
-    .await?;
-    // The session's transaction: the one that started when the session did (transaction ids
-    // are their own, not the session's).
-    let instant = |v: &Value| {
-        v.as_str()
-            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-    };
-    let started = body
-        .pointer("/parking_session/start_time")
-        .and_then(instant);
-    let listed = page
-        .json()
-        .and_then(|b| b["parking_session_transactions"].as_array().cloned())
-        .unwrap_or_default()
-        .into_iter()
-        .find(|t| started.is_some() && t.get("start_time").and_then(instant) == started);
-    let agree = listed.as_ref().is_some_and(|t| {
-        t["payment_status"] == expected_status
-            && amount(t, "/amount")
-                .zip(final_amount)
-                .is_some_and(|(a, b)| (a - b).abs() < 0.005)
-    });
-    run.check(
-        TRANSACTIONS,
-        "model",
-        agree,
-        format!(
-            "the session's transaction: payment_status {expected_status}, amount {}",
-            body["amount"]
-        ),
-        &page,
-    );
-    if expected_status != "confirmed" {
-        // Settle the session so the driver can park again (also on a real sandbox).
-        pay(run, &pay_url, &Card::NetopiaAccepted, false).await?;
-    } else {
-        let (after, _) = current(run, &token).await?;
-        let gone = after.status == 404
-            || after
+        DriverStep::Transactions => {
+            let (Some(expected), Some(started)) = (state.transaction, driver.started) else {
+                return Ok(());
+            };
+            let page = get(
+                run,
+                TRANSACTIONS,
+                "/api/car_driver/parking_session_transactions?page=1",
+                &token,
+            )
+            .await?;
+            // The session's transaction: the one that started when the session did
+            // (transaction ids are their own, not the session's).
+            let listed = page
                 .json()
-                .and_then(|b| b.pointer("/parking_session/id").and_then(Value::as_i64))
-                != Some(session);
-        run.check(
-            CURRENT,
-            "model",
-            gone,
-            "a paid session is no longer the current one",
-            &after,
-        );
+                .and_then(|b| b["parking_session_transactions"].as_array().cloned())
+                .unwrap_or_default()
+                .into_iter()
+                .find(|t| t.get("start_time").and_then(instant) == Some(started));
+            let agree = listed.as_ref().is_some_and(|t| {
+                t["payment_status"] == expected
+                    && amount(t, "/amount")
+                        .zip(driver.final_amount)
+                        .is_some_and(|(a, b)| (a - b).abs() < 0.005)
+            });
+            run.check(
+                TRANSACTIONS,
+                "model",
+                agree,
+                format!(
+                    "the session's transaction: payment_status {expected}, amount {:?}",
+                    driver.final_amount
+                ),
+                &page,
+            );
+        }
     }
     Ok(())
 }
 
+/// The PARKING+PLUS driver model: enter, stay, finalize (PUT or PATCH), pay with generated
+/// sequences of sandbox cards (JSON or form), read current and transactions, in orders the
+/// model allows, checked after every step. Every case ends with the session paid, so the
+/// driver can park again (also on a real sandbox).
 async fn payments(run: &ApiRun) -> Result<(), Stop> {
-    let strategy = (
-        1i64..600,
-        any::<bool>(),
-        proptest::collection::vec(card(), 1..4),
-        any::<bool>(),
-    )
-        .prop_map(|(minutes, patch, cards, form)| Loop {
-            minutes,
-            patch,
-            cards,
-            form,
-        });
-    // Against a real target: one loop, an expired card then the accepted Netopia card.
-    let fixed = if run.is_real() {
-        vec![Loop {
-            minutes: 0,
-            patch: false,
-            cards: vec![Card::NetopiaExpired, Card::NetopiaAccepted],
-            form: false,
-        }]
-    } else {
-        vec![
-            Loop {
-                minutes: 60,
-                patch: false,
-                cards: vec![Card::NetopiaAccepted],
-                form: false,
-            },
-            Loop {
-                minutes: 5,
-                patch: true,
-                cards: vec![
-                    Card::NetopiaExpired,
-                    Card::Other("5555444433331111".into()),
-                    Card::Epx,
-                ],
-                form: true,
-            },
-        ]
+    let strategy = DriverModel::sequential_strategy(1..12);
+    let parked = DriverState {
+        phase: Phase::Parked,
+        paid: false,
+        transaction: None,
     };
+    // Against a real target: the driver's current session, an expired card, then the accepted one.
+    let fixed_steps = vec![
+        DriverStep::Current,
+        DriverStep::Finalize { patch: false },
+        DriverStep::FinalizeAgain,
+        DriverStep::Pay {
+            card: Card::NetopiaExpired,
+            form: false,
+        },
+        DriverStep::Transactions,
+        DriverStep::Pay {
+            card: Card::NetopiaAccepted,
+            form: false,
+        },
+        DriverStep::PayPaid,
+        DriverStep::Transactions,
+        DriverStep::Current,
+    ];
+    let mut fixed = vec![(parked.clone(), fixed_steps, None)];
+    if !run.is_real() {
+        fixed.push((
+            parked,
+            vec![
+                DriverStep::Stay { minutes: 60 },
+                DriverStep::Finalize { patch: true },
+                DriverStep::Pay {
+                    card: Card::Other("5555444433331111".into()),
+                    form: true,
+                },
+                DriverStep::Pay {
+                    card: Card::Epx,
+                    form: true,
+                },
+                DriverStep::Transactions,
+                DriverStep::Enter { minutes_ago: 5 },
+                DriverStep::Current,
+            ],
+            None,
+        ));
+    }
     property_cases(
         run,
-        "payment loop",
+        "driver model",
         (run.cases / 4).max(1),
         strategy,
         fixed,
-        |case| payment_loop(run, case),
+        |(initial, steps, seen)| async move {
+            let token = access_token(run, false).await?;
+            let mut driver = Driver {
+                session: current(run, &token).await?.1,
+                ..Driver::default()
+            };
+            if driver.session.is_none() {
+                if !run.target.kind.is_mock() {
+                    run.skip(
+                        FINALIZE,
+                        "model",
+                        "the driver has no current parking session",
+                    );
+                    return Ok(());
+                }
+                driver_step(
+                    run,
+                    &mut driver,
+                    &initial,
+                    &DriverStep::Enter { minutes_ago: 1 },
+                )
+                .await?;
+            }
+            let mut state = initial;
+            let mut result = Ok(());
+            for step in steps {
+                if let Some(seen) = &seen {
+                    seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                state = DriverModel::apply(state, &step);
+                if let Err(stop) = driver_step(run, &mut driver, &state, &step).await {
+                    result = Err(stop);
+                    break;
+                }
+            }
+            // Leave the driver able to park again, also when a check failed.
+            match state.phase {
+                Phase::Parked if driver.session.is_some() => {
+                    let steps = [
+                        DriverStep::Finalize { patch: false },
+                        DriverStep::Pay {
+                            card: Card::NetopiaAccepted,
+                            form: false,
+                        },
+                    ];
+                    for step in steps {
+                        let after = DriverModel::apply(state.clone(), &step);
+                        driver_step(run, &mut driver, &after, &step).await?;
+                        state = after;
+                    }
+                }
+                Phase::Exiting { .. } if driver.pay_url.is_some() => {
+                    let step = DriverStep::Pay {
+                        card: Card::NetopiaAccepted,
+                        form: false,
+                    };
+                    let after = DriverModel::apply(state.clone(), &step);
+                    driver_step(run, &mut driver, &after, &step).await?;
+                }
+                _ => {}
+            }
+            match result {
+                Err(Stop::Broken(_)) => Ok(()),
+                other => other,
+            }
+        },
     )
 }
 
@@ -1208,7 +1451,7 @@ pub fn scenarios() -> Vec<Scenario> {
             Needs::DESTRUCTIVE,
             |p| {
                 if p.real {
-                    9
+                    10
                 } else {
                     12 * (2 + (p.cases / 4).max(1))
                 }
