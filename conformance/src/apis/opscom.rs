@@ -1137,56 +1137,247 @@ async fn profiles_negative(run: &ApiRun) -> Result<(), Stop> {
     )
 }
 
-/// Create, update by `unique_id` (same `reference_id`), then e-mail and user-name uniqueness.
+/// The profiles reference model: which profiles the case created (by slot), and which
+/// e-mail and user name each one holds (by slot of the value's first owner).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProfilesState {
+    /// Per profile: (e-mail owner slot, user-name owner slot).
+    pub profiles: Vec<(usize, usize)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProfileStep {
+    /// A new profile, with a fresh e-mail and user name or one already held by `slot`.
+    Create {
+        email_of: Option<usize>,
+        user_of: Option<usize>,
+    },
+    /// Update `slot` by its `unique_id`, optionally taking the e-mail of another profile.
+    Update {
+        slot: usize,
+        first_name: String,
+        email_of: Option<usize>,
+    },
+}
+
+pub struct ProfilesModel;
+
+impl ProfilesModel {
+    fn outcome(state: &ProfilesState, step: &ProfileStep) -> Option<u64> {
+        let taken_email = |owner: usize, except: Option<usize>| {
+            state
+                .profiles
+                .iter()
+                .enumerate()
+                .any(|(i, p)| p.0 == owner && Some(i) != except)
+        };
+        match step {
+            ProfileStep::Create { email_of, user_of } => {
+                if email_of.is_some_and(|o| taken_email(o, None)) {
+                    Some(9019)
+                } else if user_of.is_some_and(|o| state.profiles.iter().any(|p| p.1 == o)) {
+                    Some(9020)
+                } else {
+                    None
+                }
+            }
+            ProfileStep::Update { slot, email_of, .. } => email_of
+                .filter(|o| {
+                    state.profiles.get(*slot).is_some_and(|p| p.0 != *o)
+                        && taken_email(*o, Some(*slot))
+                })
+                .map(|_| 9019),
+        }
+    }
+}
+
+impl ReferenceStateMachine for ProfilesModel {
+    type State = ProfilesState;
+    type Transition = ProfileStep;
+
+    fn init_state() -> BoxedStrategy<Self::State> {
+        Just(ProfilesState::default()).boxed()
+    }
+
+    fn transitions(state: &Self::State) -> BoxedStrategy<Self::Transition> {
+        let n = state.profiles.len().max(1);
+        prop_oneof![
+            3 => (proptest::option::weighted(0.3, 0..n), proptest::option::weighted(0.3, 0..n))
+                .prop_map(|(email_of, user_of)| ProfileStep::Create { email_of, user_of }),
+            2 => (0..n, "[A-Z][a-z]{1,10}", proptest::option::weighted(0.3, 0..n))
+                .prop_map(|(slot, first_name, email_of)| ProfileStep::Update { slot, first_name, email_of }),
+        ]
+        .boxed()
+    }
+
+    fn preconditions(state: &Self::State, step: &Self::Transition) -> bool {
+        let n = state.profiles.len();
+        match step {
+            // One taken value at a time: which of 9019 and 9020 wins is not documented.
+            ProfileStep::Create { email_of, user_of } => {
+                !(email_of.is_some() && user_of.is_some())
+                    && email_of.is_none_or(|o| o < n)
+                    && user_of.is_none_or(|o| o < n)
+            }
+            ProfileStep::Update { slot, email_of, .. } => {
+                *slot < n && email_of.is_none_or(|o| o < n)
+            }
+        }
+    }
+
+    fn apply(mut state: Self::State, step: &Self::Transition) -> Self::State {
+        let outcome = Self::outcome(&state, step);
+        match step {
+            ProfileStep::Create { email_of, user_of } if outcome.is_none() => {
+                let slot = state.profiles.len();
+                state
+                    .profiles
+                    .push((email_of.unwrap_or(slot), user_of.unwrap_or(slot)));
+            }
+            ProfileStep::Update {
+                slot,
+                email_of: Some(owner),
+                ..
+            } if outcome.is_none() => {
+                state.profiles[*slot].0 = *owner;
+            }
+            _ => {}
+        }
+        state
+    }
+}
+
+/// Profiles in random order: creations with fresh or taken e-mails and user names, updates by
+/// `unique_id` (the same integer `reference_id`), e-mail and user-name uniqueness (9019, 9020).
 async fn profiles_model(run: &ApiRun) -> Result<(), Stop> {
-    property(
+    let fixed_steps = vec![
+        ProfileStep::Create {
+            email_of: None,
+            user_of: None,
+        },
+        ProfileStep::Update {
+            slot: 0,
+            first_name: "Firstname".into(),
+            email_of: None,
+        },
+        ProfileStep::Create {
+            email_of: Some(0),
+            user_of: None,
+        },
+        ProfileStep::Create {
+            email_of: None,
+            user_of: Some(0),
+        },
+    ];
+    let fixed = vec![(ProfilesState::default(), fixed_steps, None)];
+    let cases = if run.is_real() {
+        0
+    } else {
+        (run.cases / 2).max(1)
+    };
+    crate::props::property_cases(
         run,
         "profiles model",
-        "[A-Z][a-z]{1,10}",
-        vec!["Firstname".to_owned()],
-        |first| async move {
-            let unique = tag(run);
-            let created = post(run, PROFILES, profile_body(&unique)).await?;
-            if !expect_success(run, PROFILES, &created) {
-                return Ok(());
+        cases,
+        ProfilesModel::sequential_strategy(1..10),
+        fixed,
+        |(initial, steps, seen)| async move {
+            let case = tag(run);
+            // Owner slot -> the e-mail and user name it was created with; slot -> (unique_id, reference_id).
+            let value = |kind: &str, owner: usize| format!("{kind}-{case}-{owner}");
+            let mut created: Vec<(String, Value)> = Vec::new();
+            let mut state = initial;
+            for step in steps {
+                if let Some(seen) = &seen {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                }
+                let expected = ProfilesModel::outcome(&state, &step);
+                match &step {
+                    ProfileStep::Create { email_of, user_of } => {
+                        let slot = state.profiles.len();
+                        let unique = format!("{case}-{}", serial());
+                        let mut body = profile_body(&unique);
+                        body.insert(
+                            "email".into(),
+                            json!(format!(
+                                "{}@parkbench.test",
+                                value("e", email_of.unwrap_or(slot))
+                            )),
+                        );
+                        body.insert(
+                            "user_name".into(),
+                            json!(value("u", user_of.unwrap_or(slot))),
+                        );
+                        let exchange = post(run, PROFILES, body).await?;
+                        match expected {
+                            Some(code) => {
+                                expect_code(run, PROFILES, &exchange, code);
+                            }
+                            None => {
+                                if !expect_success(run, PROFILES, &exchange) {
+                                    return Err(Stop::Broken("a valid profile was refused".into()));
+                                }
+                                let reference = exchange
+                                    .json()
+                                    .map(|b| b["reference_id"].clone())
+                                    .unwrap_or(Value::Null);
+                                let fresh = reference.is_u64()
+                                    && created.iter().all(|(_, r)| *r != reference);
+                                run.check(
+                                    PROFILES,
+                                    "model",
+                                    fresh,
+                                    "a new integer reference_id",
+                                    &exchange,
+                                );
+                                created.push((unique, reference));
+                            }
+                        }
+                    }
+                    ProfileStep::Update {
+                        slot,
+                        first_name,
+                        email_of,
+                    } => {
+                        let Some((unique, reference)) = created.get(*slot).cloned() else {
+                            return Ok(());
+                        };
+                        let mut body = Map::new();
+                        body.insert("unique_id".into(), json!(unique));
+                        body.insert("login_source".into(), json!("OPSCOM"));
+                        body.insert("first_name".into(), json!(first_name));
+                        if let Some(owner) = email_of {
+                            body.insert(
+                                "email".into(),
+                                json!(format!("{}@parkbench.test", value("e", *owner))),
+                            );
+                        }
+                        let exchange = post(run, PROFILES, body).await?;
+                        match expected {
+                            Some(code) => {
+                                expect_code(run, PROFILES, &exchange, code);
+                            }
+                            None => {
+                                if expect_success(run, PROFILES, &exchange) {
+                                    let same = exchange
+                                        .json()
+                                        .is_some_and(|b| b["reference_id"] == reference);
+                                    run.check(
+                                        PROFILES,
+                                        "model",
+                                        same,
+                                        format!(
+                                            "an update by unique_id keeps reference_id {reference}"
+                                        ),
+                                        &exchange,
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+                state = ProfilesModel::apply(state, &step);
             }
-            let reference = created
-                .json()
-                .map(|b| b["reference_id"].clone())
-                .unwrap_or(Value::Null);
-            run.check(
-                PROFILES,
-                "model",
-                reference.is_u64(),
-                "an integer reference_id",
-                &created,
-            );
-            let mut update = Map::new();
-            update.insert("unique_id".into(), json!(unique));
-            update.insert("login_source".into(), json!("OPSCOM"));
-            update.insert("first_name".into(), json!(first));
-            let updated = post(run, PROFILES, update).await?;
-            if expect_success(run, PROFILES, &updated) {
-                let same = updated
-                    .json()
-                    .is_some_and(|b| b["reference_id"] == reference);
-                run.check(
-                    PROFILES,
-                    "model",
-                    same,
-                    format!("an update by unique_id keeps reference_id {reference}"),
-                    &updated,
-                );
-            }
-            let other = tag(run);
-            let mut same_email = profile_body(&other);
-            same_email.insert("email".into(), json!(format!("{unique}@parkbench.test")));
-            let exchange = post(run, PROFILES, same_email).await?;
-            expect_code(run, PROFILES, &exchange, 9019);
-            let mut same_user = profile_body(&other);
-            same_user.insert("user_name".into(), json!(format!("u-{unique}")));
-            let exchange = post(run, PROFILES, same_user).await?;
-            expect_code(run, PROFILES, &exchange, 9020);
             Ok(())
         },
     )?;
@@ -1425,7 +1616,13 @@ pub fn scenarios() -> Vec<Scenario> {
             &[PROFILES],
             &["accepted", "model", "error-code"],
             Needs::WRITE,
-            |p| 4 * if p.real { 1 } else { 1 + p.cases / 4 },
+            |p| {
+                if p.real {
+                    4
+                } else {
+                    4 + (p.cases / 2).max(1) * 5
+                }
+            },
             |r| Box::pin(profiles_model(r)),
         ),
         s(
