@@ -167,10 +167,10 @@ impl Report {
                 target.url,
                 target.kind,
                 if target.control { ", control API" } else { "" },
-                if waited > 0.0 {
-                    format!(" · {waited:.0} s of pacing")
-                } else {
-                    String::new()
+                match (waited > 0.0, target.control) {
+                    (false, _) => String::new(),
+                    (true, true) => format!(" · {waited:.0} s waited on the mock's clock"),
+                    (true, false) => format!(" · {waited:.0} s waited"),
                 },
             );
             let rows: Vec<_> = self.tallies.iter().filter(|(k, _)| k.api == *api).collect();
