@@ -25,7 +25,10 @@ fn main() {
             .read_line(&mut line)
             .expect("ready line");
         let elapsed = started.elapsed();
-        assert!(line.contains(r#""event":"ready""#), "unexpected first line: {line}");
+        assert!(
+            line.contains(r#""event":"ready""#),
+            "unexpected first line: {line}"
+        );
         ready_ms.push(elapsed.as_secs_f64() * 1000.0);
         std::thread::sleep(Duration::from_millis(20));
         rss_kb.push(resident_kb(child.id()));

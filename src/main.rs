@@ -163,6 +163,11 @@ fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
     rate_limit::parse_setting(s).map(RateLimit)
 }
 
+/// A fixture server allocates a little on every request; mimalloc makes that cheaper than
+/// the system allocator, measurably so in `bench/throughput.sh`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn parse_api(s: &str) -> Result<ApiName, String> {
     s.parse()
 }

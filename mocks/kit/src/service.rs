@@ -208,18 +208,17 @@ impl Inner {
         self.router.store(Arc::new(self.api.router(&self.ctx)));
     }
 
-    /// The client's `x-request-id`, or the next number of this service.
-    fn request_id(&self, headers: &mut HeaderMap) -> HeaderValue {
+    /// The client's `x-request-id` (copied, so as not to pin the connection's read buffer),
+    /// or the next number of this service.
+    fn request_id(&self, headers: &HeaderMap) -> HeaderValue {
         if let Some(id) = headers.get(REQUEST_ID) {
-            return id.clone();
+            return HeaderValue::from_bytes(id.as_bytes()).unwrap_or_else(|_| id.clone());
         }
         let n = self.next_request_id.fetch_add(1, Ordering::Relaxed) + 1;
         let mut id = String::with_capacity(self.api.name().len() + 10);
         let _ = write!(id, "{}-{n:08}", self.api.name());
-        let id = HeaderValue::from_maybe_shared(Bytes::from(id))
-            .unwrap_or(HeaderValue::from_static("unknown"));
-        headers.insert(REQUEST_ID, id.clone());
-        id
+        HeaderValue::from_maybe_shared(Bytes::from(id))
+            .unwrap_or(HeaderValue::from_static("unknown"))
     }
 
     /// Request id and a `Date` from the virtual clock on every answer. Hyper adds a `Date`
@@ -293,13 +292,17 @@ fn http_date(now: DateTime<Utc>) -> HeaderValue {
 
 /// Every API request: request id, body within the limit, fault or API, journal, stamp.
 async fn serve_api(inner: Arc<Inner>, request: Request) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let request_id = inner.request_id(&mut parts.headers);
+    let (parts, body) = request.into_parts();
+    let request_id = inner.request_id(&parts.headers);
     let mut record = Record {
         time: inner.ctx.clock().now(),
         request_id: request_id.clone(),
         method: parts.method.clone(),
-        uri: parts.uri.clone(),
+        target: parts
+            .uri
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+            .into(),
         status: None,
         body: Bytes::new(),
         fault: None,
@@ -336,7 +339,7 @@ async fn serve_api(inner: Arc<Inner>, request: Request) -> Response {
     }
     tracing::debug!(
         method = %record.method,
-        uri = %record.uri,
+        target = %record.target,
         status = ?record.status,
         fault = ?record.fault,
         request_id = ?request_id,
@@ -349,12 +352,8 @@ async fn serve_api(inner: Arc<Inner>, request: Request) -> Response {
 }
 
 /// The control API gets request ids and dates too, but is not journaled.
-async fn stamp_admin(
-    State(inner): State<Arc<Inner>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let request_id = inner.request_id(request.headers_mut());
+async fn stamp_admin(State(inner): State<Arc<Inner>>, request: Request, next: Next) -> Response {
+    let request_id = inner.request_id(request.headers());
     let mut response = next.run(request).await;
     inner.stamp(response.headers_mut(), request_id, inner.ctx.clock().now());
     response
