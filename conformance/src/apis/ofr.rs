@@ -29,7 +29,7 @@ pub const STATUS: &str = "report/status";
 pub const DOWNLOAD: &str = "report/download";
 pub const REVENUE: &str = "summary-report/revenue";
 
-/// The mock's fixture operator whose reports always fail (mocks/ofr README).
+/// The mock's fixture operator whose reports always fail (the README's OFR section).
 pub const FIXTURE_FAILING_OPERATOR: Option<i64> = Some(70500);
 /// The mock's fixture operator with no transactions.
 pub const FIXTURE_EMPTY_OPERATOR: Option<i64> = Some(70204);

@@ -503,6 +503,7 @@ mod over_sockets {
     use super::*;
     use parkbench_kit::server::{self, ServeOptions};
     use std::io::{Read, Write};
+    use std::net::SocketAddr;
 
     async fn running() -> parkbench_kit::Running {
         server::start(
@@ -516,8 +517,26 @@ mod over_sockets {
         .unwrap()
     }
 
-    fn client() -> reqwest::Client {
-        reqwest::Client::builder().no_proxy().build().unwrap()
+    /// One HTTP/1.1 exchange on a fresh connection: the raw bytes the server sent before
+    /// closing. Plain sockets, so a dropped or cut-off answer is seen exactly as sent.
+    async fn exchange(addr: SocketAddr, method: &str, path: &str, body: &str) -> String {
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        tokio::task::spawn_blocking(move || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream.write_all(request.as_bytes()).unwrap();
+            let mut raw = Vec::new();
+            let _ = stream.read_to_end(&mut raw);
+            String::from_utf8_lossy(&raw).into_owned()
+        })
+        .await
+        .unwrap()
+    }
+
+    fn body_of(raw: &str) -> Value {
+        serde_json::from_str(raw.split_once("\r\n\r\n").unwrap().1).unwrap()
     }
 
     #[tokio::test]
@@ -530,62 +549,46 @@ mod over_sockets {
             ready,
             json!({ "event": "ready", "services": { "demo": url } })
         );
-        let health: Value = client()
-            .get(format!("{url}/__admin/health"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(health, json!({ "status": "ok" }));
+        let raw = exchange(running.addr("demo").unwrap(), "GET", "/__admin/health", "").await;
+        assert!(raw.starts_with("HTTP/1.1 200 OK"), "{raw}");
+        assert_eq!(body_of(&raw), json!({ "status": "ok" }));
     }
 
     #[tokio::test]
     async fn a_drop_fault_closes_the_connection_without_an_answer() {
         let running = running().await;
-        let url = running.url("demo").unwrap();
-        client()
-            .post(format!("{url}/__admin/faults"))
-            .body(r#"{"path": "/hits", "action": "drop"}"#)
-            .send()
-            .await
-            .unwrap();
-        let error = client()
-            .post(format!("{url}/hits"))
-            .send()
-            .await
-            .unwrap_err();
-        assert!(!error.is_status(), "{error:?}");
+        let addr = running.addr("demo").unwrap();
+        exchange(
+            addr,
+            "POST",
+            "/__admin/faults",
+            r#"{"path": "/hits", "action": "drop"}"#,
+        )
+        .await;
+        let raw = exchange(addr, "POST", "/hits", "").await;
+        assert_eq!(raw, "", "not a byte of an answer");
         let journal = running.service("demo").unwrap().journal().entries();
         assert_eq!(journal[0].status, None);
         assert_eq!(journal[0].fault.as_deref(), Some("drop"));
-        let after = client().post(format!("{url}/hits")).send().await.unwrap();
-        assert_eq!(after.status(), 200, "the server goes on serving");
+        let after = exchange(addr, "POST", "/hits", "").await;
+        assert!(
+            after.starts_with("HTTP/1.1 200 OK"),
+            "the server goes on serving: {after}"
+        );
     }
 
     #[tokio::test]
     async fn a_truncate_fault_sends_half_the_body_then_closes() {
         let running = running().await;
         let addr = running.addr("demo").unwrap();
-        let url = running.url("demo").unwrap();
-        client()
-            .post(format!("{url}/__admin/faults"))
-            .body(r#"{"path": "/echo", "action": "truncate"}"#)
-            .send()
-            .await
-            .unwrap();
-        let raw = tokio::task::spawn_blocking(move || {
-            let mut stream = std::net::TcpStream::connect(addr).unwrap();
-            stream
-                .write_all(b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 20\r\n\r\n01234567890123456789")
-                .unwrap();
-            let mut raw = Vec::new();
-            let _ = stream.read_to_end(&mut raw);
-            String::from_utf8_lossy(&raw).into_owned()
-        })
-        .await
-        .unwrap();
+        exchange(
+            addr,
+            "POST",
+            "/__admin/faults",
+            r#"{"path": "/echo", "action": "truncate"}"#,
+        )
+        .await;
+        let raw = exchange(addr, "POST", "/echo", "01234567890123456789").await;
         assert!(raw.starts_with("HTTP/1.1 200 OK"), "{raw}");
         assert!(
             raw.to_ascii_lowercase().contains("content-length: 20"),
@@ -599,15 +602,9 @@ mod over_sockets {
 
     #[tokio::test]
     async fn a_taken_port_is_a_one_line_error() {
-        let first = server::start(
-            vec![Arc::new(Demo)],
-            &ServeOptions {
-                port_base: 0,
-                ..ServeOptions::default()
-            },
-        )
-        .await
-        .unwrap();
+        let first = server::start(vec![Arc::new(Demo)], &ServeOptions::default())
+            .await
+            .unwrap();
         let port = first.addr("demo").unwrap().port();
         let error = server::start(
             vec![Arc::new(Demo)],
