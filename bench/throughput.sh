@@ -5,6 +5,7 @@
 #
 #   bench/throughput.sh            # 3 rounds of 10 s each, alternating the two servers
 #   ROUNDS=5 DURATION=20s bench/throughput.sh
+#   PIN=1 bench/throughput.sh      # servers on CPU 0, wrk on CPU 1: steadier figures on 2 cores
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,13 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
+server_cpu=()
+client_cpu=()
+if [ -n "${PIN:-}" ]; then
+    server_cpu=(taskset -c 0)
+    client_cpu=(taskset -c 1)
+    THREADS=1
+fi
 
 if ! command -v wrk >/dev/null; then
     echo "installing wrk (Debian package)" >&2
@@ -24,9 +32,9 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
 pids=()
 trap cleanup EXIT
 
-./target/release/parkbench serve --port-base 0 --only opscom >"$work/ready" 2>/dev/null &
+"${server_cpu[@]}" ./target/release/parkbench serve --port-base 0 --only opscom >"$work/ready" 2>/dev/null &
 pids+=($!)
-./target/release/examples/hello_hyper 127.0.0.1:0 >"$work/hello" &
+"${server_cpu[@]}" ./target/release/examples/hello_hyper 127.0.0.1:0 >"$work/hello" &
 pids+=($!)
 for _ in $(seq 100); do
     [ -s "$work/ready" ] && [ -s "$work/hello" ] && break
@@ -46,13 +54,13 @@ curl -fsS -X POST "$opscom/api/OC-TOMA/v1/permits/stats" -H 'content-type: appli
     -d '{"apiToken": "opscom-demo-full-access-token-0001", "zones": "Lot 01,Lot 02"}' >/dev/null
 
 rps() { awk '/Requests\/sec/ {print $2}'; }
-wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$hello/" >/dev/null # warm-up
-wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/stats.lua" "$opscom/api/OC-TOMA/v1/permits/stats" >/dev/null
+"${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$hello/" >/dev/null # warm-up
+"${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/stats.lua" "$opscom/api/OC-TOMA/v1/permits/stats" >/dev/null
 
 base=(); ours=()
 for round in $(seq "$ROUNDS"); do
-    b=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$hello/" | rps)
-    o=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$work/stats.lua" "$opscom/api/OC-TOMA/v1/permits/stats" | rps)
+    b=$("${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$hello/" | rps)
+    o=$("${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$work/stats.lua" "$opscom/api/OC-TOMA/v1/permits/stats" | rps)
     echo "round $round: hyper hello-world $b req/s, parkbench permits/stats $o req/s"
     base+=("$b"); ours+=("$o")
 done
