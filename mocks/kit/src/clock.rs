@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -42,7 +43,16 @@ fn to_micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
-fn from_micros(micros: i64) -> DateTime<Utc> {
+/// Microseconds since the epoch from the system clock, without a calendar conversion (this
+/// runs on every request).
+fn system_micros() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_micros()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_micros()).unwrap_or(i64::MAX),
+    }
+}
+
+pub(crate) fn from_micros(micros: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
@@ -73,10 +83,16 @@ impl Clock {
 
     /// The current virtual time, to the microsecond.
     pub fn now(&self) -> DateTime<Utc> {
+        from_micros(self.now_micros())
+    }
+
+    /// The current virtual time in microseconds since the epoch: what the serving path
+    /// records, leaving the calendar arithmetic to whoever reads it.
+    pub fn now_micros(&self) -> i64 {
         let micros = self.micros.load(Ordering::Acquire);
         match self.start {
-            ClockStart::Real => from_micros(to_micros(Utc::now()).saturating_add(micros)),
-            ClockStart::Frozen(_) => from_micros(micros),
+            ClockStart::Real => system_micros().saturating_add(micros),
+            ClockStart::Frozen(_) => micros,
         }
     }
 
@@ -97,7 +113,7 @@ impl Clock {
     /// Sets the clock to `to`; a real-time clock keeps running from there.
     pub fn set(&self, to: DateTime<Utc>) {
         let value = match self.start {
-            ClockStart::Real => to_micros(to).saturating_sub(to_micros(Utc::now())),
+            ClockStart::Real => to_micros(to).saturating_sub(system_micros()),
             ClockStart::Frozen(_) => to_micros(to),
         };
         self.micros.store(value, Ordering::Release);

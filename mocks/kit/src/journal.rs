@@ -20,7 +20,8 @@ pub const DEFAULT_BODY_CAP: usize = 4096;
 /// only when the journal is read.
 #[derive(Clone, Debug)]
 pub struct Record {
-    pub time: DateTime<Utc>,
+    /// Virtual time of arrival, microseconds since the epoch.
+    pub time_micros: i64,
     pub request_id: HeaderValue,
     pub method: Method,
     /// Path and query, copied: holding the parsed `Uri` would pin the connection's read
@@ -130,7 +131,7 @@ impl Journal {
                 let r = &kept.record;
                 Entry {
                     seq: kept.seq,
-                    time: r.time,
+                    time: crate::clock::from_micros(r.time_micros),
                     request_id: String::from_utf8_lossy(r.request_id.as_bytes()).into_owned(),
                     method: r.method.to_string(),
                     path: r.path().to_owned(),
@@ -173,7 +174,7 @@ mod tests {
 
     fn record(path: &str, body: &'static [u8]) -> Record {
         Record {
-            time: DateTime::UNIX_EPOCH,
+            time_micros: 0,
             request_id: HeaderValue::from_static("r-1"),
             method: Method::POST,
             target: path.into(),

@@ -4,7 +4,6 @@
 
 use std::cell::RefCell;
 use std::convert::Infallible;
-use std::fmt::Write as _;
 use std::io;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -19,7 +18,7 @@ use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use bytes::BytesMut;
-use chrono::{DateTime, Utc};
+
 use futures_util::FutureExt;
 use futures_util::stream::{self, StreamExt};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, DATE};
@@ -215,8 +214,11 @@ impl Inner {
             return HeaderValue::from_bytes(id.as_bytes()).unwrap_or_else(|_| id.clone());
         }
         let n = self.next_request_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut id = String::with_capacity(self.api.name().len() + 10);
-        let _ = write!(id, "{}-{n:08}", self.api.name());
+        let name = self.api.name();
+        let mut id = Vec::with_capacity(name.len() + 21);
+        id.extend_from_slice(name.as_bytes());
+        id.push(b'-');
+        push_padded(&mut id, n);
         HeaderValue::from_maybe_shared(Bytes::from(id))
             .unwrap_or(HeaderValue::from_static("unknown"))
     }
@@ -224,10 +226,10 @@ impl Inner {
     /// Request id and a `Date` from the virtual clock on every answer. Hyper adds a `Date`
     /// of its own only when the response has none, so answers stay reproducible under a
     /// frozen clock.
-    fn stamp(&self, headers: &mut HeaderMap, request_id: HeaderValue, now: DateTime<Utc>) {
+    fn stamp(&self, headers: &mut HeaderMap, request_id: HeaderValue, now_micros: i64) {
         headers.insert(REQUEST_ID, request_id);
         if !headers.contains_key(DATE) {
-            headers.insert(DATE, http_date(now));
+            headers.insert(DATE, http_date(now_micros));
         }
     }
 
@@ -272,15 +274,33 @@ impl Inner {
     }
 }
 
+/// Appends `n` in decimal, zero-padded to eight digits (`opscom-00000042`), without the
+/// formatting machinery: this runs on every request.
+fn push_padded(out: &mut Vec<u8>, n: u64) {
+    let mut digits = [b'0'; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at.min(digits.len() - 8)..]);
+}
+
 /// `Date` values, formatted once per second per thread.
-fn http_date(now: DateTime<Utc>) -> HeaderValue {
+fn http_date(now_micros: i64) -> HeaderValue {
     thread_local! {
         static CACHE: RefCell<(i64, HeaderValue)> = const { RefCell::new((i64::MIN, HeaderValue::from_static(""))) };
     }
-    let secs = now.timestamp();
+    let secs = now_micros.div_euclid(1_000_000);
     CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.0 != secs {
+            let now = crate::clock::from_micros(now_micros);
             let formatted = httpdate::fmt_http_date(SystemTime::from(now));
             cache.1 = HeaderValue::from_maybe_shared(Bytes::from(formatted))
                 .unwrap_or(HeaderValue::from_static(""));
@@ -295,7 +315,7 @@ async fn serve_api(inner: Arc<Inner>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let request_id = inner.request_id(&parts.headers);
     let mut record = Record {
-        time: inner.ctx.clock().now(),
+        time_micros: inner.ctx.clock().now_micros(),
         request_id: request_id.clone(),
         method: parts.method.clone(),
         target: parts
@@ -329,7 +349,9 @@ async fn serve_api(inner: Arc<Inner>, request: Request) -> Response {
                 None => inner.dispatch(request).await,
                 Some(fault) => {
                     record.fault = Some(fault.label());
-                    inner.apply_fault(fault, request).await
+                    // Boxed: faults are rare, and inline this future would make every
+                    // request's state machine (moved on each call) several times larger.
+                    Box::pin(inner.apply_fault(fault, request)).await
                 }
             }
         }
@@ -345,7 +367,7 @@ async fn serve_api(inner: Arc<Inner>, request: Request) -> Response {
         request_id = ?request_id,
         "request"
     );
-    let now = record.time;
+    let now = record.time_micros;
     inner.journal.push(record);
     inner.stamp(response.headers_mut(), request_id, now);
     response
@@ -355,7 +377,11 @@ async fn serve_api(inner: Arc<Inner>, request: Request) -> Response {
 async fn stamp_admin(State(inner): State<Arc<Inner>>, request: Request, next: Next) -> Response {
     let request_id = inner.request_id(request.headers());
     let mut response = next.run(request).await;
-    inner.stamp(response.headers_mut(), request_id, inner.ctx.clock().now());
+    inner.stamp(
+        response.headers_mut(),
+        request_id,
+        inner.ctx.clock().now_micros(),
+    );
     response
 }
 
@@ -459,14 +485,25 @@ mod tests {
         assert_eq!(is_admin(path), admin);
     }
 
+    #[rstest::rstest]
+    #[case(1, "00000001")]
+    #[case(42, "00000042")]
+    #[case(99_999_999, "99999999")]
+    #[case(123_456_789, "123456789")]
+    #[case(u64::MAX, "18446744073709551615")]
+    fn request_numbers_are_zero_padded_to_eight_digits(#[case] n: u64, #[case] expected: &str) {
+        let mut out = Vec::new();
+        push_padded(&mut out, n);
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
     #[test]
     fn dates_are_http_dates_of_the_given_instant() {
-        let t: DateTime<Utc> = "2026-03-01T12:00:00Z".parse().unwrap();
+        let t: chrono::DateTime<chrono::Utc> = "2026-03-01T12:00:00Z".parse().unwrap();
+        let t = t.timestamp_micros();
         assert_eq!(http_date(t), "Sun, 01 Mar 2026 12:00:00 GMT");
-        assert_eq!(
-            http_date(t + chrono::TimeDelta::seconds(1)),
-            "Sun, 01 Mar 2026 12:00:01 GMT"
-        );
+        assert_eq!(http_date(t + 999_999), "Sun, 01 Mar 2026 12:00:00 GMT");
+        assert_eq!(http_date(t + 1_000_000), "Sun, 01 Mar 2026 12:00:01 GMT");
         assert_eq!(http_date(t), "Sun, 01 Mar 2026 12:00:00 GMT");
     }
 }
