@@ -35,7 +35,7 @@ use world::{Fixtures, World};
 pub const NAME: &str = "ofr";
 pub const PORT_OFFSET: u16 = 1;
 
-static FIXTURES: include_dir::Dir<'static> =
+pub(crate) static FIXTURES: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../fixtures/ofr");
 
 use parkbench_kit::rate_limit::Quota;

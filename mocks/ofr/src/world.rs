@@ -5,7 +5,7 @@
 //! State lives behind one `std::sync::Mutex` (mini-redis style): no handler holds it across an
 //! `.await`, and critical sections are a map lookup or insert.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -330,8 +330,14 @@ impl Report {
     }
 }
 
+/// Reports kept per service; beyond it the oldest is forgotten (its URLs answer 404), so a
+/// fixture server with the rate limit off keeps a bounded amount of memory.
+pub const MAX_REPORTS: usize = 10_000;
+
 struct State {
     reports: HashMap<Uuid, Report>,
+    /// Report identifiers, oldest first, for forgetting the oldest beyond [`MAX_REPORTS`].
+    order: VecDeque<Uuid>,
     /// Report identifiers, drawn in request order from the seeded generator.
     report_ids: Rng,
 }
@@ -359,6 +365,7 @@ impl World {
             fixtures,
             state: Mutex::new(State {
                 reports: HashMap::new(),
+                order: VecDeque::new(),
                 report_ids: ctx.rng_for("report-ids"),
             }),
         }
@@ -384,6 +391,12 @@ impl World {
         let id = parkbench_kit::seeded_uuid(&mut state.report_ids);
         let report = make(id);
         state.reports.insert(id, report.clone());
+        state.order.push_back(id);
+        while state.order.len() > MAX_REPORTS {
+            if let Some(oldest) = state.order.pop_front() {
+                state.reports.remove(&oldest);
+            }
+        }
         report
     }
 
@@ -405,5 +418,58 @@ impl World {
         report.failure = Some(reason);
         report.ready_at = report.ready_at.min(now);
         Some(report.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::{DateRange, ReportFormat};
+    use parkbench_kit::{Clock, FixtureRoot};
+
+    fn world() -> World {
+        let fixtures =
+            Fixtures::load(&FixtureRoot::Embedded.for_api(crate::NAME, &crate::FIXTURES)).unwrap();
+        let ctx = Ctx::new(
+            crate::NAME,
+            1,
+            Clock::frozen("2026-03-15T12:00:00Z".parse().unwrap()),
+        );
+        World::new(&ctx, Config::default(), Arc::new(fixtures))
+    }
+
+    fn add(world: &World) -> Report {
+        let day = world.today();
+        world.add_report(|id| Report {
+            id,
+            client_id: "ofr-test-client".into(),
+            operator_id: 60879,
+            format: ReportFormat::Csv,
+            range: DateRange {
+                start: day,
+                end: day,
+            },
+            columns: Arc::from(Vec::new()),
+            as_of: day,
+            record_count: 0,
+            ready_at: world.now(),
+            failure: None,
+        })
+    }
+
+    #[test]
+    fn the_oldest_reports_are_forgotten_beyond_the_bound() {
+        let world = world();
+        let first = add(&world);
+        let second = add(&world);
+        for _ in 0..MAX_REPORTS - 1 {
+            add(&world);
+        }
+        assert!(
+            world.report(&first.id, "ofr-test-client").is_none(),
+            "the oldest is gone"
+        );
+        assert!(world.report(&second.id, "ofr-test-client").is_some());
+        assert_eq!(world.lock().reports.len(), MAX_REPORTS);
     }
 }
