@@ -6,7 +6,8 @@ pub mod opscom;
 pub mod parkingplus;
 
 use crate::checks::ResponseSpec;
-use crate::{ApiName, Scenario};
+use crate::run::ApiRun;
+use crate::{ApiName, Needs, PlanCtx, Scenario, ScenarioFuture, no_waits};
 
 /// Every scenario of every API, in the order they run.
 pub fn scenarios() -> Vec<Scenario> {
@@ -22,5 +23,31 @@ pub fn specs(api: ApiName) -> &'static [ResponseSpec] {
         ApiName::Opscom => opscom::SPECS,
         ApiName::Ofr => ofr::SPECS,
         ApiName::Parkingplus => parkingplus::SPECS,
+    }
+}
+
+/// A scenario without deliberate waits (add them with [`Scenario::waits`]).
+// Each argument is one field of the scenario; a builder would only restate them.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn scenario(
+    api: ApiName,
+    name: &'static str,
+    flow: &'static str,
+    operations: &'static [&'static str],
+    checks: &'static [&'static str],
+    needs: Needs,
+    requests: fn(&PlanCtx) -> u32,
+    run: for<'a> fn(&'a ApiRun) -> ScenarioFuture<'a>,
+) -> Scenario {
+    Scenario {
+        api,
+        name,
+        flow,
+        operations,
+        checks,
+        needs,
+        requests,
+        waits_secs: no_waits,
+        run,
     }
 }

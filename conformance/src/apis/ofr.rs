@@ -9,6 +9,7 @@
 //! The budget matters here: the test environment allows 30 requests per 10 minutes, so against
 //! a real target every check sends a handful of fixed requests and one token serves them all.
 
+use super::scenario;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Months, NaiveDate, TimeDelta, Utc};
@@ -21,7 +22,7 @@ use crate::client::{Exchange, Request};
 use crate::creds::Credentials;
 use crate::props::property;
 use crate::run::{ApiRun, Stop, retry_after_secs};
-use crate::{ApiName, Needs, PlanCtx, Scenario, ScenarioFuture, no_waits};
+use crate::{ApiName, Needs, PlanCtx, Scenario};
 
 pub const AUTH: &str = "auth";
 pub const GENERATE: &str = "report/generate";
@@ -1120,28 +1121,6 @@ async fn rate_limit(run: &ApiRun) -> Result<(), Stop> {
     Ok(())
 }
 
-fn s(
-    name: &'static str,
-    flow: &'static str,
-    operations: &'static [&'static str],
-    checks: &'static [&'static str],
-    needs: Needs,
-    requests: fn(&PlanCtx) -> u32,
-    run: for<'a> fn(&'a ApiRun) -> ScenarioFuture<'a>,
-) -> Scenario {
-    Scenario {
-        api: ApiName::Ofr,
-        name,
-        flow,
-        operations,
-        checks,
-        needs,
-        requests,
-        waits_secs: no_waits,
-        run,
-    }
-}
-
 /// Against a real target each report waits about one `retryAfter` (30 s in the vendor's
 /// example) before its 303.
 fn lifecycle_waits(p: &PlanCtx) -> f64 {
@@ -1153,7 +1132,8 @@ const REPORT: u32 = 4;
 
 pub fn scenarios() -> Vec<Scenario> {
     vec![
-        s(
+        scenario(
+            ApiName::Ofr,
             "ofr auth and tokens",
             "negative",
             &[AUTH, STATUS],
@@ -1162,7 +1142,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |_| 7,
             |r| Box::pin(auth_negative(r)),
         ),
-        s(
+        scenario(
+            ApiName::Ofr,
             "ofr report/generate negative",
             "negative",
             &[GENERATE],
@@ -1171,7 +1152,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |p| p.cases(9),
             |r| Box::pin(generate_negative(r)),
         ),
-        s(
+        scenario(
+            ApiName::Ofr,
             "ofr revenue negative",
             "negative",
             &[REVENUE],
@@ -1180,7 +1162,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |_| 4,
             |r| Box::pin(revenue_negative(r)),
         ),
-        s(
+        scenario(
+            ApiName::Ofr,
             "ofr report lifecycle",
             "report",
             &[GENERATE, STATUS, DOWNLOAD, REVENUE],
@@ -1198,7 +1181,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |r| Box::pin(lifecycle(r)),
         )
         .waits(lifecycle_waits),
-        s(
+        scenario(
+            ApiName::Ofr,
             "ofr failed report",
             "failure",
             &[GENERATE, STATUS],
@@ -1207,7 +1191,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |p| if p.real { 0 } else { 2 * REPORT },
             |r| Box::pin(failure(r)),
         ),
-        s(
+        scenario(
+            ApiName::Ofr,
             "ofr cross-client",
             "negative",
             &[GENERATE, STATUS],
@@ -1216,7 +1201,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |p| if p.real { 0 } else { 4 },
             |r| Box::pin(cross_client(r)),
         ),
-        s(
+        scenario(
+            ApiName::Ofr,
             "ofr token expiry",
             "control",
             &[AUTH, STATUS],
@@ -1225,7 +1211,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |_| 2,
             |r| Box::pin(token_expiry(r)),
         ),
-        s(
+        scenario(
+            ApiName::Ofr,
             "ofr rate limit",
             "control",
             &[STATUS],

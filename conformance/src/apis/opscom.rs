@@ -8,6 +8,7 @@
 //! deployment may answer errors with 200, as `--opscom-error-status 200` does); the body is
 //! what is checked.
 
+use super::scenario;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,7 +24,7 @@ use crate::client::{Exchange, Request};
 use crate::creds::Credentials;
 use crate::props::property;
 use crate::run::{ApiRun, Stop};
-use crate::{ApiName, Needs, PlanCtx, Scenario, ScenarioFuture, no_waits};
+use crate::{ApiName, Needs, PlanCtx, Scenario};
 
 pub const PUSH: &str = "permits/push";
 pub const UPDATE: &str = "permits/update";
@@ -1500,28 +1501,6 @@ async fn violations(run: &ApiRun) -> Result<(), Stop> {
 
 // ---- the scenario list -------------------------------------------------------------------------
 
-fn s(
-    name: &'static str,
-    flow: &'static str,
-    operations: &'static [&'static str],
-    checks: &'static [&'static str],
-    needs: Needs,
-    requests: fn(&PlanCtx) -> u32,
-    run: for<'a> fn(&'a ApiRun) -> ScenarioFuture<'a>,
-) -> Scenario {
-    Scenario {
-        api: ApiName::Opscom,
-        name,
-        flow,
-        operations,
-        checks,
-        needs,
-        requests,
-        waits_secs: no_waits,
-        run,
-    }
-}
-
 /// Zones come from a stats call on a real target.
 fn zones_cost(p: &PlanCtx) -> u32 {
     u32::from(p.real)
@@ -1529,7 +1508,8 @@ fn zones_cost(p: &PlanCtx) -> u32 {
 
 pub fn scenarios() -> Vec<Scenario> {
     vec![
-        s(
+        scenario(
+            ApiName::Opscom,
             "opscom user types",
             "read",
             &[USER_TYPES],
@@ -1538,7 +1518,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |_| 2,
             |r| Box::pin(user_types(r)),
         ),
-        s(
+        scenario(
+            ApiName::Opscom,
             "opscom tokens",
             "negative",
             &[PUSH, STATS, USER_TYPES],
@@ -1547,7 +1528,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |p| if p.real { 0 } else { 5 },
             |r| Box::pin(tokens(r)),
         ),
-        s(
+        scenario(
+            ApiName::Opscom,
             "opscom permits/push negative",
             "negative",
             &[PUSH],
@@ -1556,7 +1538,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |p| zones_cost(p) + p.cases(16),
             |r| Box::pin(push_negative(r)),
         ),
-        s(
+        scenario(
+            ApiName::Opscom,
             "opscom permits/update+delete negative",
             "negative",
             &[UPDATE, DELETE],
@@ -1565,7 +1548,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |p| p.cases(5),
             |r| Box::pin(update_delete_negative(r)),
         ),
-        s(
+        scenario(
+            ApiName::Opscom,
             "opscom vehicles/push negative",
             "negative",
             &[VEHICLES],
@@ -1574,7 +1558,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |p| p.cases(6),
             |r| Box::pin(vehicles_negative(r)),
         ),
-        s(
+        scenario(
+            ApiName::Opscom,
             "opscom profiles/push negative",
             "negative",
             &[PROFILES],
@@ -1583,7 +1568,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |p| p.cases(8),
             |r| Box::pin(profiles_negative(r)),
         ),
-        s(
+        scenario(
+            ApiName::Opscom,
             "opscom permits/push valid",
             "valid",
             &[PUSH, DELETE],
@@ -1592,7 +1578,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |p| zones_cost(p) + 2 * p.cases(1),
             |r| Box::pin(push_valid(r)),
         ),
-        s(
+        scenario(
+            ApiName::Opscom,
             "opscom vehicles/push valid",
             "valid",
             &[VEHICLES],
@@ -1601,7 +1588,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |p| 2 * p.cases(1),
             |r| Box::pin(vehicles_valid(r)),
         ),
-        s(
+        scenario(
+            ApiName::Opscom,
             "opscom permits model",
             "permits",
             &[PUSH, UPDATE, DELETE, STATS],
@@ -1610,7 +1598,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |p| zones_cost(p) + if p.real { 9 } else { 9 + p.cases * 12 },
             |r| Box::pin(permits_model(r)),
         ),
-        s(
+        scenario(
+            ApiName::Opscom,
             "opscom profiles model",
             "profiles",
             &[PROFILES],
@@ -1625,7 +1614,8 @@ pub fn scenarios() -> Vec<Scenario> {
             },
             |r| Box::pin(profiles_model(r)),
         ),
-        s(
+        scenario(
+            ApiName::Opscom,
             "opscom violations",
             "violations",
             &[VIOLATIONS],

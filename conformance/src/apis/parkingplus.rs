@@ -7,6 +7,7 @@
 //! --allow-destructive`. On a mock, a new session for every generated case comes from the
 //! mock's own entrance (`POST /__sim/entrance`), which is not a vendor endpoint.
 
+use super::scenario;
 use base64::Engine as _;
 use proptest::prelude::*;
 use proptest_state_machine::ReferenceStateMachine;
@@ -17,7 +18,7 @@ use crate::client::{Exchange, Request};
 use crate::creds::Credentials;
 use crate::props::property_cases;
 use crate::run::{ApiRun, Stop};
-use crate::{ApiName, Needs, PlanCtx, Scenario, ScenarioFuture, no_waits};
+use crate::{ApiName, Needs, Scenario};
 
 pub const TOKEN_V1: &str = "oauth/token";
 pub const TOKEN_V2: &str = "car_driver/token";
@@ -1349,31 +1350,10 @@ async fn payments(run: &ApiRun) -> Result<(), Stop> {
     )
 }
 
-fn s(
-    name: &'static str,
-    flow: &'static str,
-    operations: &'static [&'static str],
-    checks: &'static [&'static str],
-    needs: Needs,
-    requests: fn(&PlanCtx) -> u32,
-    run: for<'a> fn(&'a ApiRun) -> ScenarioFuture<'a>,
-) -> Scenario {
-    Scenario {
-        api: ApiName::Parkingplus,
-        name,
-        flow,
-        operations,
-        checks,
-        needs,
-        requests,
-        waits_secs: no_waits,
-        run,
-    }
-}
-
 pub fn scenarios() -> Vec<Scenario> {
     vec![
-        s(
+        scenario(
+            ApiName::Parkingplus,
             "parkingplus tokens",
             "negative",
             &[
@@ -1389,7 +1369,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |_| 11,
             |r| Box::pin(tokens(r)),
         ),
-        s(
+        scenario(
+            ApiName::Parkingplus,
             "parkingplus smart keys",
             "read",
             &[SMART_KEYS],
@@ -1398,7 +1379,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |_| 5,
             |r| Box::pin(smart_keys(r)),
         ),
-        s(
+        scenario(
+            ApiName::Parkingplus,
             "parkingplus transactions",
             "read",
             &[TRANSACTIONS],
@@ -1407,7 +1389,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |_| 4,
             |r| Box::pin(transactions(r)),
         ),
-        s(
+        scenario(
+            ApiName::Parkingplus,
             "parkingplus cards",
             "read",
             &[CARDS, PAY],
@@ -1416,7 +1399,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |_| 3,
             |r| Box::pin(cards(r)),
         ),
-        s(
+        scenario(
+            ApiName::Parkingplus,
             "parkingplus bookings",
             "valid",
             &[BOOKING],
@@ -1425,7 +1409,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |_| 2,
             |r| Box::pin(bookings(r)),
         ),
-        s(
+        scenario(
+            ApiName::Parkingplus,
             "parkingplus registration",
             "valid",
             &[REGISTER],
@@ -1434,7 +1419,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |_| 3,
             |r| Box::pin(registration(r)),
         ),
-        s(
+        scenario(
+            ApiName::Parkingplus,
             "parkingplus finalize negative",
             "negative",
             &[FINALIZE],
@@ -1443,7 +1429,8 @@ pub fn scenarios() -> Vec<Scenario> {
             |p| if p.real { 5 } else { 9 },
             |r| Box::pin(finalize_negative(r)),
         ),
-        s(
+        scenario(
+            ApiName::Parkingplus,
             "parkingplus payment loop",
             "payment",
             &[CURRENT, FINALIZE, PAY, TRANSACTIONS],
@@ -1458,7 +1445,8 @@ pub fn scenarios() -> Vec<Scenario> {
             },
             |r| Box::pin(payments(r)),
         ),
-        s(
+        scenario(
+            ApiName::Parkingplus,
             "parkingplus token expiry",
             "control",
             &[TOKEN_V1, CURRENT],
