@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use parkbench_conformance::options::TargetSpec;
 use parkbench_conformance::{ApiName, Options, Report, Selection, Suite, execute};
-use parkbench_kit::{Api, Ctx, KitError};
+use parkbench_kit::{Api, Ctx, KitError, Routes};
 use serde_json::{Value, json};
 
 fn no_env(_: &str) -> Option<String> {
@@ -60,16 +60,23 @@ impl Api for Broken {
         self.inner.port_offset()
     }
 
-    fn router(&self, ctx: &Ctx) -> Router {
+    fn routes(&self, ctx: &Ctx) -> Routes {
         let breaker = self.breaker;
-        self.inner.router(ctx).layer(axum::middleware::from_fn(
-            move |request: Request, next: Next| async move {
-                let method = request.method().to_string();
-                let path = request.uri().path().to_owned();
-                let response = next.run(request).await;
-                breaker(&method, &path, response).await
-            },
-        ))
+        let inner = self.inner.clone();
+        let router = self
+            .inner
+            .routes(ctx)
+            .into_router(move |error| inner.kit_error(error));
+        router
+            .layer(axum::middleware::from_fn(
+                move |request: Request, next: Next| async move {
+                    let method = request.method().to_string();
+                    let path = request.uri().path().to_owned();
+                    let response = next.run(request).await;
+                    breaker(&method, &path, response).await
+                },
+            ))
+            .into()
     }
 
     fn kit_error(&self, error: KitError) -> Response {

@@ -22,7 +22,7 @@ pub const DEFAULT_BODY_CAP: usize = 4096;
 pub struct Record {
     /// Virtual time of arrival, microseconds since the epoch.
     pub time_micros: i64,
-    pub request_id: HeaderValue,
+    pub request_id: RequestId,
     pub method: Method,
     /// Path and query, copied: holding the parsed `Uri` would pin the connection's read
     /// buffer and make hyper allocate a fresh one for every request.
@@ -43,6 +43,61 @@ impl Record {
     pub fn query(&self) -> Option<&str> {
         self.target.split_once('?').map(|(_, query)| query)
     }
+}
+
+/// How a request is known in `X-Request-Id` and the journal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestId {
+    /// Sent by the client, and echoed.
+    Given(HeaderValue),
+    /// Numbered per service, `opscom-00000042`; kept as its number and written out only when
+    /// answered or read, as this runs on every request.
+    Numbered { service: &'static str, n: u64 },
+}
+
+impl RequestId {
+    pub fn header_value(&self) -> HeaderValue {
+        match self {
+            RequestId::Given(value) => value.clone(),
+            RequestId::Numbered { service, n } => {
+                let mut text = [0u8; 64];
+                let len = numbered(&mut text, service, *n);
+                HeaderValue::from_bytes(&text[..len]).unwrap_or(HeaderValue::from_static("unknown"))
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RequestId::Given(value) => f.write_str(&String::from_utf8_lossy(value.as_bytes())),
+            RequestId::Numbered { service, n } => write!(f, "{service}-{n:08}"),
+        }
+    }
+}
+
+/// Writes `service-n`, `n` zero-padded to eight digits, into `out` without the formatting
+/// machinery; returns the length. A service name longer than `out` leaves room for the number.
+fn numbered(out: &mut [u8; 64], service: &str, n: u64) -> usize {
+    let name = &service.as_bytes()[..service.len().min(out.len() - 21)];
+    out[..name.len()].copy_from_slice(name);
+    out[name.len()] = b'-';
+    let mut digits = [b'0'; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let digits = &digits[at.min(digits.len() - 8)..];
+    let start = name.len() + 1;
+    out[start..start + digits.len()].copy_from_slice(digits);
+    start + digits.len()
 }
 
 #[derive(Debug)]
@@ -132,7 +187,7 @@ impl Journal {
                 Entry {
                     seq: kept.seq,
                     time: crate::clock::from_micros(r.time_micros),
-                    request_id: String::from_utf8_lossy(r.request_id.as_bytes()).into_owned(),
+                    request_id: r.request_id.to_string(),
                     method: r.method.to_string(),
                     path: r.path().to_owned(),
                     query: r.query().map(str::to_owned),
@@ -175,13 +230,28 @@ mod tests {
     fn record(path: &str, body: &'static [u8]) -> Record {
         Record {
             time_micros: 0,
-            request_id: HeaderValue::from_static("r-1"),
+            request_id: RequestId::Given(HeaderValue::from_static("r-1")),
             method: Method::POST,
             target: path.into(),
             status: Some(200),
             body: Bytes::from_static(body),
             fault: None,
         }
+    }
+
+    #[rstest::rstest]
+    #[case(1, "opscom-00000001")]
+    #[case(42, "opscom-00000042")]
+    #[case(99_999_999, "opscom-99999999")]
+    #[case(123_456_789, "opscom-123456789")]
+    #[case(u64::MAX, "opscom-18446744073709551615")]
+    fn request_numbers_are_zero_padded_to_eight_digits(#[case] n: u64, #[case] expected: &str) {
+        let id = RequestId::Numbered {
+            service: "opscom",
+            n,
+        };
+        assert_eq!(id.header_value(), expected);
+        assert_eq!(id.to_string(), expected);
     }
 
     #[test]

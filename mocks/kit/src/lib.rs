@@ -1,6 +1,6 @@
 //! The shared runtime of every parkbench mock.
 //!
-//! An API crate supplies routes, state and fixtures through [`Api`]; the kit gives it a
+//! An API crate supplies [`Routes`], state and fixtures through [`Api`]; the kit gives it a
 //! listener, a body limit, request ids, a journal, fault injection, a virtual clock, a seeded
 //! RNG, panic recovery in the API's own error format, and the control API under `/__admin`.
 //! API crates never open sockets, parse flags or keep their own clock.
@@ -19,8 +19,11 @@ pub mod service;
 mod admin;
 
 use std::fmt;
+use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::Request;
 use axum::response::Response;
 use rand::SeedableRng;
 
@@ -45,12 +48,70 @@ pub trait Api: Send + Sync + 'static {
     /// Offset from `--port-base` (OFR 1, ParkWhiz 2, OPS-COM 3, PARKING+PLUS 4).
     fn port_offset(&self) -> u16;
 
-    /// A router over fresh state seeded from the fixtures. The kit calls it at start-up and on
+    /// Routes over fresh state seeded from the fixtures. The kit calls it at start-up and on
     /// every `POST /__admin/reset`, so nothing an earlier run did survives a reset.
-    fn router(&self, ctx: &Ctx) -> Router;
+    fn routes(&self, ctx: &Ctx) -> Routes;
 
     /// The kit's own failures (a panic, a body over the limit) in the API's error format.
     fn kit_error(&self, error: KitError) -> Response;
+}
+
+/// What answers an API's requests once the kit has read the body, numbered and journaled them.
+pub enum Routes {
+    /// An axum router: the usual case, for APIs with asynchronous handlers.
+    Router(Router),
+    /// One synchronous function for every request, for APIs whose handlers never wait. It
+    /// receives the body already read, so a request costs no extractors, boxed futures or
+    /// body re-wrapping: a bare hyper server is the yardstick of the throughput benchmark.
+    Direct(Direct),
+}
+
+/// The function of [`Routes::Direct`].
+pub type Direct = Arc<dyn Fn(http::Request<Bytes>) -> Response + Send + Sync>;
+
+impl Routes {
+    pub fn direct(
+        handler: impl Fn(http::Request<Bytes>) -> Response + Send + Sync + 'static,
+    ) -> Self {
+        Routes::Direct(Arc::new(handler))
+    }
+
+    /// The same routes as an axum router, e.g. to wrap them in a middleware layer. A body that
+    /// cannot be read is answered by `on_error`, in the API's format.
+    pub fn into_router<E>(self, on_error: E) -> Router
+    where
+        E: Fn(KitError) -> Response + Clone + Send + Sync + 'static,
+    {
+        match self {
+            Routes::Router(router) => router,
+            Routes::Direct(handler) => Router::new().fallback(move |request: Request| {
+                let handler = handler.clone();
+                let on_error = on_error.clone();
+                async move {
+                    let (parts, body) = request.into_parts();
+                    match axum::body::to_bytes(body, usize::MAX).await {
+                        Ok(bytes) => handler(http::Request::from_parts(parts, bytes)),
+                        Err(_) => on_error(KitError::BodyUnreadable),
+                    }
+                }
+            }),
+        }
+    }
+}
+
+impl From<Router> for Routes {
+    fn from(router: Router) -> Self {
+        Routes::Router(router)
+    }
+}
+
+impl fmt::Debug for Routes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Routes::Router(router) => f.debug_tuple("Router").field(router).finish(),
+            Routes::Direct(_) => f.write_str("Direct"),
+        }
+    }
 }
 
 /// Failures the kit meets before or around a handler; each API renders them its own way.

@@ -14,7 +14,6 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tower::ServiceExt;
 
 use crate::service::{App, DropConnection};
 use crate::{Api, Service, ServiceOptions};
@@ -182,10 +181,7 @@ async fn serve(listener: TcpListener, app: App, mut stopped: watch::Receiver<boo
                 let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
                     let app = app.clone();
                     async move {
-                        let response = match app.oneshot(request).await {
-                            Ok(response) => response,
-                            Err(never) => match never {},
-                        };
+                        let response = app.respond(request).await;
                         if response.extensions().get::<DropConnection>().is_some() {
                             Err(DropConnection)
                         } else {

@@ -28,8 +28,8 @@ use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::faults::{Action, Applied, Faults};
-use crate::journal::{self, Journal, Record};
-use crate::{Api, Clock, ClockStart, Ctx, DEFAULT_SEED, FaultFlag, KitError, admin};
+use crate::journal::{self, Journal, Record, RequestId};
+use crate::{Api, Clock, ClockStart, Ctx, DEFAULT_SEED, FaultFlag, KitError, Routes, admin};
 
 /// `X-Request-Id`: echoed when the client sends one, otherwise numbered per service.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -67,8 +67,8 @@ pub(crate) struct Inner {
     pub(crate) ctx: Ctx,
     pub(crate) journal: Journal,
     pub(crate) faults: Faults,
-    /// Swapped whole on reset: a fresh router is fresh state.
-    router: ArcSwap<Router>,
+    /// Swapped whole on reset: fresh routes are fresh state.
+    routes: ArcSwap<Routes>,
     next_request_id: AtomicU64,
     body_limit: usize,
 }
@@ -90,14 +90,14 @@ impl std::fmt::Debug for Service {
 impl Service {
     pub fn new(api: Arc<dyn Api>, options: &ServiceOptions) -> Self {
         let ctx = Ctx::new(api.name(), options.seed, Clock::new(options.clock));
-        let router = api.router(&ctx);
+        let routes = api.routes(&ctx);
         Self {
             inner: Arc::new(Inner {
                 api,
                 ctx,
                 journal: Journal::new(options.journal_capacity, options.journal_body_cap),
                 faults: Faults::default(),
-                router: ArcSwap::from_pointee(router),
+                routes: ArcSwap::from_pointee(routes),
                 next_request_id: AtomicU64::new(0),
                 body_limit: options.body_limit,
             }),
@@ -187,13 +187,26 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let request = request.map(Body::new);
+        let app = self.clone();
+        Box::pin(async move { Ok(app.respond(request).await) })
+    }
+}
+
+impl App {
+    /// Answers one request. The server awaits this directly, so the API's serving path costs
+    /// no boxed future and no clone of the service.
+    pub async fn respond<B>(&self, request: http::Request<B>) -> Response
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
         if is_admin(request.uri().path()) {
-            let admin = self.admin.clone();
-            Box::pin(admin.oneshot(request))
+            match self.admin.clone().oneshot(request.map(Body::new)).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
         } else {
-            let inner = self.inner.clone();
-            Box::pin(async move { Ok(serve_api(inner, request).await) })
+            serve_api(&self.inner, request).await
         }
     }
 }
@@ -204,23 +217,21 @@ impl Inner {
         self.journal.clear();
         self.faults.clear();
         self.next_request_id.store(0, Ordering::Relaxed);
-        self.router.store(Arc::new(self.api.router(&self.ctx)));
+        self.routes.store(Arc::new(self.api.routes(&self.ctx)));
     }
 
     /// The client's `x-request-id` (copied, so as not to pin the connection's read buffer),
     /// or the next number of this service.
-    fn request_id(&self, headers: &HeaderMap) -> HeaderValue {
-        if let Some(id) = headers.get(REQUEST_ID) {
-            return HeaderValue::from_bytes(id.as_bytes()).unwrap_or_else(|_| id.clone());
+    fn request_id(&self, headers: &HeaderMap) -> RequestId {
+        match headers.get(REQUEST_ID) {
+            Some(id) => RequestId::Given(
+                HeaderValue::from_bytes(id.as_bytes()).unwrap_or_else(|_| id.clone()),
+            ),
+            None => RequestId::Numbered {
+                service: self.api.name(),
+                n: self.next_request_id.fetch_add(1, Ordering::Relaxed) + 1,
+            },
         }
-        let n = self.next_request_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let name = self.api.name();
-        let mut id = Vec::with_capacity(name.len() + 21);
-        id.extend_from_slice(name.as_bytes());
-        id.push(b'-');
-        push_padded(&mut id, n);
-        HeaderValue::from_maybe_shared(Bytes::from(id))
-            .unwrap_or(HeaderValue::from_static("unknown"))
     }
 
     /// Request id and a `Date` from the virtual clock on every answer. Hyper adds a `Date`
@@ -233,10 +244,16 @@ impl Inner {
         }
     }
 
-    /// Hands the request to the API's current router; a panic becomes the API's 500.
-    async fn dispatch(&self, request: Request) -> Response {
-        let router = Router::clone(&self.router.load());
-        match AssertUnwindSafe(router.oneshot(request))
+    /// Hands the request to the API's current routes; a panic becomes the API's 500.
+    async fn dispatch(&self, request: http::Request<Bytes>) -> Response {
+        let router = match &**self.routes.load() {
+            Routes::Direct(handler) => {
+                return std::panic::catch_unwind(AssertUnwindSafe(|| handler(request)))
+                    .unwrap_or_else(|_panic| self.api.kit_error(KitError::Internal));
+            }
+            Routes::Router(router) => router.clone(),
+        };
+        match AssertUnwindSafe(router.oneshot(request.map(Body::from)))
             .catch_unwind()
             .await
         {
@@ -248,7 +265,7 @@ impl Inner {
 
     /// Applies one fault. Its latency is slept after the fault queue's lock was released,
     /// as wiremock-rs does.
-    async fn apply_fault(&self, fault: Applied, mut request: Request) -> Response {
+    async fn apply_fault(&self, fault: Applied, mut request: http::Request<Bytes>) -> Response {
         if let Some(latency) = fault.latency {
             tokio::time::sleep(latency).await;
         }
@@ -274,23 +291,6 @@ impl Inner {
     }
 }
 
-/// Appends `n` in decimal, zero-padded to eight digits (`opscom-00000042`), without the
-/// formatting machinery: this runs on every request.
-fn push_padded(out: &mut Vec<u8>, n: u64) {
-    let mut digits = [b'0'; 20];
-    let mut at = digits.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at.min(digits.len() - 8)..]);
-}
-
 /// `Date` values, formatted once per second per thread.
 fn http_date(now_micros: i64) -> HeaderValue {
     thread_local! {
@@ -311,12 +311,15 @@ fn http_date(now_micros: i64) -> HeaderValue {
 }
 
 /// Every API request: request id, body within the limit, fault or API, journal, stamp.
-async fn serve_api(inner: Arc<Inner>, request: Request) -> Response {
+async fn serve_api<B>(inner: &Inner, request: http::Request<B>) -> Response
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<axum::BoxError>,
+{
     let (parts, body) = request.into_parts();
-    let request_id = inner.request_id(&parts.headers);
     let mut record = Record {
         time_micros: inner.ctx.clock().now_micros(),
-        request_id: request_id.clone(),
+        request_id: inner.request_id(&parts.headers),
         method: parts.method.clone(),
         target: parts
             .uri
@@ -344,7 +347,7 @@ async fn serve_api(inner: Arc<Inner>, request: Request) -> Response {
         Ok(bytes) => {
             record.body = bytes.clone();
             let fault = inner.faults.take(&parts.method, parts.uri.path());
-            let request = Request::from_parts(parts, Body::from(bytes));
+            let request = http::Request::from_parts(parts, bytes);
             match fault {
                 None => inner.dispatch(request).await,
                 Some(fault) => {
@@ -364,12 +367,15 @@ async fn serve_api(inner: Arc<Inner>, request: Request) -> Response {
         target = %record.target,
         status = ?record.status,
         fault = ?record.fault,
-        request_id = ?request_id,
+        request_id = %record.request_id,
         "request"
     );
-    let now = record.time_micros;
+    inner.stamp(
+        response.headers_mut(),
+        record.request_id.header_value(),
+        record.time_micros,
+    );
     inner.journal.push(record);
-    inner.stamp(response.headers_mut(), request_id, now);
     response
 }
 
@@ -379,7 +385,7 @@ async fn stamp_admin(State(inner): State<Arc<Inner>>, request: Request, next: Ne
     let mut response = next.run(request).await;
     inner.stamp(
         response.headers_mut(),
-        request_id,
+        request_id.header_value(),
         inner.ctx.clock().now_micros(),
     );
     response
@@ -387,8 +393,13 @@ async fn stamp_admin(State(inner): State<Arc<Inner>>, request: Request, next: Ne
 
 /// Reads the whole body within `limit`. The usual request body arrives as one frame, which is
 /// returned as it is, without the copies of a general-purpose collector.
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, KitError> {
-    let mut body = http_body_util::Limited::new(body, limit);
+async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, KitError>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<axum::BoxError>,
+{
+    let body = http_body_util::Limited::new(body, limit);
+    let mut body = std::pin::pin!(body);
     let mut first: Option<Bytes> = None;
     let mut rest: Option<BytesMut> = None;
     while let Some(frame) = body.frame().await {
@@ -483,18 +494,6 @@ mod tests {
     #[case("/", false)]
     fn only_the_admin_prefix_reaches_the_control_api(#[case] path: &str, #[case] admin: bool) {
         assert_eq!(is_admin(path), admin);
-    }
-
-    #[rstest::rstest]
-    #[case(1, "00000001")]
-    #[case(42, "00000042")]
-    #[case(99_999_999, "99999999")]
-    #[case(123_456_789, "123456789")]
-    #[case(u64::MAX, "18446744073709551615")]
-    fn request_numbers_are_zero_padded_to_eight_digits(#[case] n: u64, #[case] expected: &str) {
-        let mut out = Vec::new();
-        push_padded(&mut out, n);
-        assert_eq!(String::from_utf8(out).unwrap(), expected);
     }
 
     #[test]

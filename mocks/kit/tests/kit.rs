@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use parkbench_kit::{Api, ClockStart, Ctx, FaultFlag, KitError, Service, ServiceOptions};
+use parkbench_kit::{Api, ClockStart, Ctx, FaultFlag, KitError, Routes, Service, ServiceOptions};
 use rand::RngExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -37,7 +37,7 @@ impl Api for Demo {
         7
     }
 
-    fn router(&self, ctx: &Ctx) -> Router {
+    fn routes(&self, ctx: &Ctx) -> Routes {
         let state = DemoState {
             hits: Arc::default(),
             drawn: ctx.rng().random(),
@@ -72,6 +72,7 @@ impl Api for Demo {
                 )
             })
             .with_state(state)
+            .into()
     }
 
     fn kit_error(&self, error: KitError) -> Response {
@@ -497,6 +498,118 @@ async fn concurrent_requests_are_all_journaled_and_counted() {
     let mut seqs: Vec<_> = service.journal().entries().iter().map(|e| e.seq).collect();
     seqs.dedup();
     assert_eq!(seqs.len(), 32);
+}
+
+/// The demo's twin answering through one direct function instead of an axum router: it
+/// echoes what it was handed, reads the fault flag, and panics on `/panic`.
+struct DirectDemo;
+
+impl Api for DirectDemo {
+    fn name(&self) -> &'static str {
+        "direct"
+    }
+
+    fn port_offset(&self) -> u16 {
+        8
+    }
+
+    fn routes(&self, _ctx: &Ctx) -> Routes {
+        let calls = AtomicU64::new(0);
+        Routes::direct(move |request: Request<Bytes>| {
+            if request.uri().path() == "/panic" {
+                panic_now();
+            }
+            let flag = request.extensions().get::<FaultFlag>().map(|f| f.0.clone());
+            Json(json!({
+                "method": request.method().as_str(),
+                "path": request.uri().path(),
+                "body": String::from_utf8_lossy(request.body()),
+                "flag": flag,
+                "call": calls.fetch_add(1, Ordering::SeqCst) + 1,
+            }))
+            .into_response()
+        })
+    }
+
+    fn kit_error(&self, error: KitError) -> Response {
+        Demo.kit_error(error)
+    }
+}
+
+fn direct() -> Service {
+    Service::new(Arc::new(DirectDemo), &options())
+}
+
+#[tokio::test]
+async fn direct_routes_get_the_whole_body_with_ids_journal_and_reset() {
+    let service = direct();
+    let answer = send(&service, "PUT", "/things/7", "0123456789").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.body,
+        json!({ "method": "PUT", "path": "/things/7", "body": "0123456789", "flag": null, "call": 1 })
+    );
+    assert_eq!(answer.headers["x-request-id"], "direct-00000001");
+    assert_eq!(answer.headers["date"], "Sun, 01 Mar 2026 12:00:00 GMT");
+    let journal = send(&service, "GET", "/__admin/requests", Body::empty())
+        .await
+        .body;
+    assert_eq!(journal["requests"][0]["path"], "/things/7");
+    assert_eq!(journal["requests"][0]["body"], "01234567");
+    assert_eq!(journal["requests"][0]["status"], 200);
+
+    assert_eq!(
+        send(&service, "GET", "/x", Body::empty()).await.body["call"],
+        2
+    );
+    send(&service, "POST", "/__admin/reset", Body::empty()).await;
+    let after = send(&service, "GET", "/x", Body::empty()).await;
+    assert_eq!(after.body["call"], 1, "reset builds the routes afresh");
+    assert_eq!(after.headers["x-request-id"], "direct-00000001");
+}
+
+#[tokio::test]
+async fn direct_routes_see_fault_flags_and_limits_and_survive_panics() {
+    let service = direct();
+    send(
+        &service,
+        "POST",
+        "/__admin/faults",
+        r#"[{"path": "/x", "action": "flag", "flag": "declined"}]"#,
+    )
+    .await;
+    assert_eq!(
+        send(&service, "GET", "/x", Body::empty()).await.body["flag"],
+        "declined"
+    );
+    let panicked = send(&service, "GET", "/panic", Body::empty()).await;
+    assert_eq!(panicked.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(panicked.body, json!({ "demo_error": "internal error" }));
+    let too_large = send(&service, "POST", "/x", "y".repeat(65)).await;
+    assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        send(&service, "GET", "/x", Body::empty()).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn direct_routes_become_an_axum_router_that_answers_alike() {
+    let routes = DirectDemo.routes(&Ctx::new("direct", 1, parkbench_kit::Clock::real()));
+    let router = routes.into_router(|error| DirectDemo.kit_error(error));
+    let request = Request::builder()
+        .method("POST")
+        .uri("/a")
+        .body(Body::from("hello"))
+        .unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        body,
+        json!({ "method": "POST", "path": "/a", "body": "hello", "flag": null, "call": 1 })
+    );
 }
 
 mod over_sockets {

@@ -10,7 +10,7 @@ use axum::Router;
 use axum::middleware;
 use axum::response::Response;
 use axum::routing::{get, post};
-use parkbench_kit::{Api, Ctx, FixtureError, FixtureRoot, KitError};
+use parkbench_kit::{Api, Ctx, FixtureError, FixtureRoot, KitError, Routes};
 
 mod auth;
 mod columns;
@@ -111,12 +111,13 @@ impl Api for Mock {
         PORT_OFFSET
     }
 
-    fn router(&self, ctx: &Ctx) -> Router {
+    fn routes(&self, ctx: &Ctx) -> Routes {
         router(Arc::new(World::new(
             ctx,
             self.config.clone(),
             self.fixtures.clone(),
         )))
+        .into()
     }
 
     fn kit_error(&self, error: KitError) -> Response {

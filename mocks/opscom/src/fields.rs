@@ -15,65 +15,34 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use chrono::{NaiveDate, NaiveDateTime};
-use http::header::CONTENT_TYPE;
-use http::request::Parts;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::error::{Code, Error};
 
-/// The `{client}` path segment: the customer's client code (seed 004, 9000).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Client(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for Client {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(client) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| Error::new(Code::Unparseable))?;
-        let client = client.trim();
-        if client.is_empty() {
-            return Err(Error::new(Code::ClientCodeMissing));
-        }
-        Ok(Client(client.to_owned()))
+/// The client code of a `{client}` path segment (seed 004, 9000): percent-decoded (9003 when
+/// that is not UTF-8) and trimmed, never empty.
+pub fn client_code(segment: &str) -> Result<Cow<'_, str>, Error> {
+    let decoded = percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .map_err(|_| Error::new(Code::Unparseable))?;
+    let trimmed = match decoded {
+        Cow::Borrowed(text) => Cow::Borrowed(text.trim()),
+        Cow::Owned(text) => Cow::Owned(text.trim().to_owned()),
+    };
+    if trimmed.is_empty() {
+        return Err(Error::new(Code::ClientCodeMissing));
     }
+    Ok(trimmed)
 }
 
-fn is_json(content_type: Option<&http::HeaderValue>) -> bool {
+/// Whether a request was sent as `application/json` (9003 otherwise).
+pub fn is_json(content_type: Option<&http::HeaderValue>) -> bool {
     content_type
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
-}
-
-/// The raw body of a request sent as `application/json` (9003 otherwise); [`JsonBody::parse`]
-/// reads it into a [`Body`] that borrows from it.
-#[derive(Clone, Debug)]
-pub struct JsonBody(pub Bytes);
-
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
-    type Rejection = Error;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !is_json(request.headers().get(CONTENT_TYPE)) {
-            return Err(Error::new(Code::Unparseable));
-        }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|_| Error::new(Code::Unparseable))?;
-        Ok(JsonBody(bytes))
-    }
-}
-
-impl JsonBody {
-    pub fn parse(&self) -> Result<Body<'_>, Error> {
-        Body::parse(&self.0)
-    }
 }
 
 /// A member's value, as far as an attribute can use it.

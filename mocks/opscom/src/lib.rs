@@ -15,15 +15,14 @@ pub mod world;
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::handler::Handler;
-use axum::middleware::map_response;
+use axum::body::Bytes;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, post};
-use http::{Method, StatusCode, Uri};
-use parkbench_kit::{Api, Ctx, FixtureError, FixtureRoot, KitError};
+use http::header::CONTENT_TYPE;
+use http::{Method, Request, StatusCode};
+use parkbench_kit::{Api, Ctx, FixtureError, FixtureRoot, KitError, Routes};
 
 use crate::error::{Code, Error};
+use crate::fields::{Body, client_code, is_json};
 use crate::world::{Operation, Seed, World};
 
 pub const NAME: &str = "opscom";
@@ -72,11 +71,10 @@ impl Api for Mock {
         PORT_OFFSET
     }
 
-    fn router(&self, ctx: &Ctx) -> Router {
-        router(
-            Arc::new(World::new(self.seed.clone(), ctx)),
-            self.error_status,
-        )
+    fn routes(&self, ctx: &Ctx) -> Routes {
+        let world = World::new(self.seed.clone(), ctx);
+        let error_status = self.error_status;
+        Routes::direct(move |request| error::replace_status(handle(&world, &request), error_status))
     }
 
     fn kit_error(&self, error: KitError) -> Response {
@@ -85,50 +83,60 @@ impl Api for Mock {
 }
 
 /// The whole OPS-COM surface over one world.
-pub fn router(world: Arc<World>, error_status: Option<StatusCode>) -> Router {
-    let router = Router::new()
-        .route("/api/{client}/v1/permits/push", endpoint(permits::push))
-        .route("/api/{client}/v1/permits/update", endpoint(permits::update))
-        .route("/api/{client}/v1/permits/delete", endpoint(permits::delete))
-        .route("/api/{client}/v1/permits/stats", endpoint(permits::stats))
-        .route("/api/{client}/v1/vehicles/push", endpoint(vehicles::push))
-        .route(
-            "/api/{client}/v1/profiles/types/list",
-            endpoint(user_types::list),
-        )
-        .route("/api/{client}/v1/profiles/push", endpoint(profiles::push))
-        .route(
-            "/api/{client}/v1/violations/send_overdue_to_collections",
-            endpoint(violations::send_overdue_to_collections),
-        )
-        .fallback(fallback)
-        .with_state(world);
-    match error_status {
-        None => router,
-        Some(status) => router.layer(map_response(move |response: Response| async move {
-            error::replace_status(response, Some(status))
-        })),
+///
+/// Every endpoint is `POST /api/{client}/v1/{operation}` with a JSON body carrying `apiToken`,
+/// and every handler answers without waiting, so one function routes, reads and authorizes
+/// them all, in the order the errors are checked: path (9009, or 9000 for a missing client
+/// code), method (405), client code, content type and JSON (9003), token (9001/9002). Routing
+/// by hand rather than through an axum router keeps extractors and boxed futures off the
+/// serving path of a fixture server (see the kit's [`Routes::Direct`]).
+pub fn handle(world: &World, request: &Request<Bytes>) -> Response {
+    answer(world, request).unwrap_or_else(IntoResponse::into_response)
+}
+
+fn answer(world: &World, request: &Request<Bytes>) -> Result<Response, Error> {
+    let path = request.uri().path();
+    let Some((segment, operation)) = endpoint(path) else {
+        return Err(not_an_endpoint(request.method(), path));
+    };
+    if request.method() != Method::POST {
+        return Err(Error::method_not_allowed());
+    }
+    let client = client_code(segment)?;
+    if !is_json(request.headers().get(CONTENT_TYPE)) {
+        return Err(Error::new(Code::Unparseable));
+    }
+    let body = Body::parse(request.body())?;
+    let customer = world.authorize(&client, &body, operation)?;
+    match operation {
+        Operation::PermitsPush => permits::push(world, customer, &body),
+        Operation::PermitsUpdate => permits::update(world, customer, &body),
+        Operation::PermitsDelete => permits::delete(world, customer, &body),
+        Operation::PermitsStats => permits::stats(world, customer, &body),
+        Operation::VehiclesPush => vehicles::push(world, customer, &body),
+        Operation::ProfilesTypesList => user_types::list(world, customer),
+        Operation::ProfilesPush => profiles::push(world, customer, &body),
+        Operation::ViolationsSendOverdueToCollections => {
+            violations::send_overdue_to_collections(world, customer)
+        }
     }
 }
 
-/// A POST endpoint; any other method is 405 with `Allow: POST`, in the vendor's format.
-fn endpoint<H, T>(handler: H) -> MethodRouter<Arc<World>>
-where
-    H: Handler<T, Arc<World>>,
-    T: 'static,
-{
-    post(handler).fallback(|| async { Error::method_not_allowed() })
+/// `/api/{client}/v1/{operation}`: the raw client segment (never empty) and the operation.
+fn endpoint(path: &str) -> Option<(&str, Operation)> {
+    let (client, rest) = path.strip_prefix("/api/")?.split_once('/')?;
+    let operation = Operation::from_path(rest.strip_prefix("v1/")?)?;
+    (!client.is_empty()).then_some((client, operation))
 }
 
 /// A path with no client code before `/v1/` (`/api/v1/permits/push`, `/api//v1/...`) is
 /// 9000; any other path that is no endpoint is 404 with 9009.
-async fn fallback(method: Method, uri: Uri) -> Error {
-    let path = uri.path();
-    let endpoint = path
+fn not_an_endpoint(method: &Method, path: &str) -> Error {
+    let operation = path
         .strip_prefix("/api/v1/")
         .or_else(|| path.strip_prefix("/api//v1/"))
         .and_then(Operation::from_path);
-    match endpoint {
+    match operation {
         Some(_) if method == Method::POST => Error::new(Code::ClientCodeMissing),
         Some(_) => Error::method_not_allowed(),
         None => Error::unknown_path(),

@@ -15,18 +15,15 @@
 //!   positive integer;
 //! - the answer's `reference_id` is the record's `UserID`, the same on every update.
 
-use std::sync::Arc;
-
-use axum::extract::State;
 use axum::response::Response;
 use chrono::NaiveDate;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Code, Error};
-use crate::fields::{Body, Client, Field, JsonBody, is_email, parse_date, parse_id};
+use crate::fields::{Body, Field, is_email, parse_date, parse_id};
 use crate::vehicles::Province;
-use crate::world::{Operation, World, json_response, timestamp};
+use crate::world::{World, json_response, timestamp};
 
 /// A user, as the seed's driver record spells it. Field names are the vendor's JSON keys.
 #[allow(non_snake_case)] // The names are the vendor's JSON keys, kept verbatim.
@@ -260,15 +257,9 @@ fn same(a: Option<&String>, b: &str) -> bool {
 }
 
 /// `profiles/push`: `{"status": "success", "reference_id": <UserID>}`.
-pub async fn push(
-    State(world): State<Arc<World>>,
-    Client(client): Client,
-    body: JsonBody,
-) -> Result<Response, Error> {
-    let body = body.parse()?;
-    let customer_index = world.authorize(&client, &body, Operation::ProfilesPush)?;
+pub fn push(world: &World, customer_index: usize, body: &Body<'_>) -> Result<Response, Error> {
     let customer = &world.seed.customers[customer_index];
-    let request = ProfilePush::from_body(&body, &world.seed.provinces, &customer.user_type_ids())?;
+    let request = ProfilePush::from_body(body, &world.seed.provinces, &customer.user_type_ids())?;
     let login_source = customer
         .login_sources
         .iter()

@@ -2,15 +2,11 @@
 //! customer's profile user types. The list comes from the customer's fixture file and does
 //! not change while the mock runs.
 
-use std::sync::Arc;
-
-use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::fields::{Client, JsonBody};
-use crate::world::{Operation, World, json_response};
+use crate::world::{World, json_response};
 
 /// One entry of `user_types`; every value is a string in the seed's answer, the id too.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -28,13 +24,7 @@ struct UserTypesList<'a> {
 }
 
 /// `profiles/types/list`: `{"status": "success", "user_types": [...]}`.
-pub async fn list(
-    State(world): State<Arc<World>>,
-    Client(client): Client,
-    body: JsonBody,
-) -> Result<Response, Error> {
-    let body = body.parse()?;
-    let customer = world.authorize(&client, &body, Operation::ProfilesTypesList)?;
+pub fn list(world: &World, customer: usize) -> Result<Response, Error> {
     let user_types = &world.seed.customers[customer].user_types;
     Ok(json_response(&UserTypesList {
         status: "success",

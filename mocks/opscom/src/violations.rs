@@ -14,18 +14,14 @@
 //! - `state.csrf_token` is 40 characters drawn from the seeded generator once per build;
 //!   `state.version` comes from the fixtures.
 
-use std::sync::Arc;
-
-use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::fields::{Client, JsonBody};
 use crate::profiles::User;
 use crate::vehicles::{Colour, Garage, Make, PlateType, Province, Vehicle, VehicleType};
-use crate::world::{Books, Customer, Operation, World, bytes_response, timestamp};
+use crate::world::{Books, Customer, World, bytes_response, timestamp};
 
 /// A number kept as the fixture wrote it (`50` stays `50`, `37.5` stays `37.5`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -376,17 +372,10 @@ fn record<'a>(
 }
 
 /// `violations/send_overdue_to_collections`: `{"records": [...], "state": {...}}`.
-pub async fn send_overdue_to_collections(
-    State(world): State<Arc<World>>,
-    Client(client): Client,
-    body: JsonBody,
+pub fn send_overdue_to_collections(
+    world: &World,
+    customer_index: usize,
 ) -> Result<Response, Error> {
-    let body = body.parse()?;
-    let customer_index = world.authorize(
-        &client,
-        &body,
-        Operation::ViolationsSendOverdueToCollections,
-    )?;
     let customer = &world.seed.customers[customer_index];
     let now = world.now();
     let mut state = world.lock();
@@ -398,7 +387,7 @@ pub async fn send_overdue_to_collections(
     let answer = Answer {
         records: sent
             .iter()
-            .map(|i| record(&books.violations[*i], books, customer, &world))
+            .map(|i| record(&books.violations[*i], books, customer, world))
             .collect(),
         state: AppState {
             version: &world.seed.app_version,

@@ -137,6 +137,11 @@ struct DataFile {
 
 // ---- what never changes ----
 
+/// The tables every request looks a token, client code or zone up in: built once from the
+/// fixtures and read on every request, so hashed with foldhash rather than SipHash (the keys
+/// come from the fixtures, not from clients).
+type Lookup<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
 /// One customer: who may call, and the reference data that requests cannot change.
 #[derive(Debug)]
 pub struct Customer {
@@ -146,8 +151,8 @@ pub struct Customer {
     pub zones: Vec<String>,
     /// Each zone name as a JSON string, written into stats answers as is.
     pub zone_json: Vec<String>,
-    zone_exact: HashMap<String, usize>,
-    zone_index: HashMap<String, usize>,
+    zone_exact: Lookup<usize>,
+    zone_index: Lookup<usize>,
     pub login_sources: Vec<String>,
     pub user_types: Vec<UserType>,
     pub locations: Vec<Location>,
@@ -185,8 +190,8 @@ struct Grant {
 pub struct Seed {
     pub app_version: String,
     pub customers: Vec<Customer>,
-    client_codes: HashMap<String, usize>,
-    tokens: HashMap<String, Grant>,
+    client_codes: Lookup<usize>,
+    tokens: Lookup<Grant>,
     pub provinces: Vec<Province>,
     pub plate_types: Vec<PlateType>,
     /// Each customer's records as the fixtures give them; violation dates still relative.
@@ -307,7 +312,7 @@ pub fn json_response<T: Serialize>(value: &T) -> Response {
 
 /// A 200 answer with bytes already written as JSON.
 pub fn bytes_response(bytes: Vec<u8>) -> Response {
-    let mut response = bytes.into_response();
+    let mut response = Response::new(axum::body::Body::from(bytes));
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -390,8 +395,8 @@ impl Seed {
             "customer ids",
             customers_file.customers.iter().map(|c| c.id.as_str()),
         )?;
-        let mut client_codes = HashMap::new();
-        let mut tokens = HashMap::new();
+        let mut client_codes = Lookup::default();
+        let mut tokens = Lookup::default();
         let mut customers = Vec::new();
         let mut initial = Vec::new();
         for (index, file) in customers_file.customers.into_iter().enumerate() {

@@ -21,7 +21,7 @@ use axum::Router;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use chrono::TimeDelta;
-use parkbench_kit::{Api, Ctx, FixtureError, FixtureRoot, KitError};
+use parkbench_kit::{Api, Ctx, FixtureError, FixtureRoot, KitError, Routes};
 
 pub use cards::V2_MEDIA_TYPE;
 pub use payment::{DECLINE_FLAG, EPX_ACCEPTED, NETOPIA_ACCEPTED, NETOPIA_EXPIRED};
@@ -147,8 +147,8 @@ impl Api for Mock {
         PORT_OFFSET
     }
 
-    fn router(&self, ctx: &Ctx) -> Router {
-        router(world::World::new(&self.seed, &self.config, ctx))
+    fn routes(&self, ctx: &Ctx) -> Routes {
+        router(world::World::new(&self.seed, &self.config, ctx)).into()
     }
 
     fn kit_error(&self, error: KitError) -> Response {

@@ -251,3 +251,38 @@ async fn checks_come_in_order_client_body_token() {
         .await
         .error(9002);
 }
+
+/// The client code is a path segment: percent-encoded characters are decoded and surrounding
+/// blanks trimmed before it is looked up; a segment that does not decode to UTF-8 is 9003,
+/// one that decodes to blanks only is 9000.
+#[rstest]
+#[case::encoded_dash("/api/OC%2DTOMA/v1/permits/stats", None)]
+#[case::encoded_blanks_around("/api/%20OC-TOMA%20/v1/permits/stats", None)]
+#[case::not_utf8("/api/OC%FF/v1/permits/stats", Some(9003))]
+#[case::blanks_only("/api/%20%20/v1/permits/stats", Some(9000))]
+#[case::another_customers_code("/api/PARKCO/v1/permits/stats", Some(9002))]
+#[tokio::test]
+async fn the_client_segment_is_decoded_and_trimmed(
+    #[case] path: &str,
+    #[case] error: Option<u16>,
+) {
+    let app = TestApp::new();
+    let body = json!({"apiToken": FULL}).to_string();
+    let reply = app
+        .send(
+            Method::POST,
+            path,
+            Some("application/json"),
+            body,
+            "permits/stats",
+        )
+        .await;
+    match error {
+        None => {
+            reply.ok();
+        }
+        Some(code) => {
+            reply.error(code);
+        }
+    }
+}
