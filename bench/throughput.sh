@@ -3,6 +3,10 @@
 # bare hyper 1.x hello-world measured in the same run on the same machine, with wrk over
 # loopback (32 connections). Target: parkbench >= 80% of the baseline.
 #
+# A third server, the floor (examples/hyper_floor.rs), is bare hyper answering the same POST
+# with the bytes parkbench answers: what the request's shape costs any hyper server, so the
+# figures show how much of the gap is the mock's.
+#
 #   bench/throughput.sh            # 3 rounds of 10 s each, alternating the two servers
 #   ROUNDS=5 DURATION=20s bench/throughput.sh
 #   PIN=1 bench/throughput.sh      # servers on CPU 0, wrk on CPU 1: steadier figures on 2 cores
@@ -25,7 +29,7 @@ if ! command -v wrk >/dev/null; then
     echo "installing wrk (Debian package)" >&2
     apt-get update -qq >&2 && apt-get install -y -qq wrk >&2
 fi
-[ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet --bin parkbench --example hello_hyper
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet --bin parkbench --example hello_hyper --example hyper_floor
 
 work=$(mktemp -d)
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
@@ -42,28 +46,40 @@ for _ in $(seq 100); do
 done
 opscom=$(sed -E 's/.*"opscom":"([^"]+)".*/\1/' "$work/ready")
 hello=$(head -n1 "$work/hello")
+stats_body='{"apiToken": "opscom-demo-full-access-token-0001", "zones": "Lot 01,Lot 02"}'
 
-cat >"$work/stats.lua" <<'LUA'
+# Sanity: the endpoint answers what it should before it is measured; the floor answers the same.
+curl -fsS -X POST "$opscom/api/OC-TOMA/v1/permits/stats" -H 'content-type: application/json' \
+    -d "$stats_body" >"$work/answer"
+"${server_cpu[@]}" ./target/release/examples/hyper_floor 127.0.0.1:0 "$work/answer" >"$work/floor" &
+pids+=($!)
+for _ in $(seq 100); do
+    [ -s "$work/floor" ] && break
+    sleep 0.05
+done
+floor=$(head -n1 "$work/floor")
+
+cat >"$work/stats.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"apiToken": "opscom-demo-full-access-token-0001", "zones": "Lot 01,Lot 02"}'
+wrk.body = '$stats_body'
 LUA
-
-# Sanity: the endpoint answers what it should before it is measured.
-curl -fsS -X POST "$opscom/api/OC-TOMA/v1/permits/stats" -H 'content-type: application/json' \
-    -d '{"apiToken": "opscom-demo-full-access-token-0001", "zones": "Lot 01,Lot 02"}' >/dev/null
 
 rps() { awk '/Requests\/sec/ {print $2}'; }
 "${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$hello/" >/dev/null # warm-up
+"${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/stats.lua" "$floor/" >/dev/null
 "${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/stats.lua" "$opscom/api/OC-TOMA/v1/permits/stats" >/dev/null
 
-base=(); ours=()
+base=(); low=(); ours=()
 for round in $(seq "$ROUNDS"); do
     b=$("${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$hello/" | rps)
+    f=$("${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$work/stats.lua" "$floor/api/OC-TOMA/v1/permits/stats" | rps)
     o=$("${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$work/stats.lua" "$opscom/api/OC-TOMA/v1/permits/stats" | rps)
-    echo "round $round: hyper hello-world $b req/s, parkbench permits/stats $o req/s"
-    base+=("$b"); ours+=("$o")
+    echo "round $round: hyper hello-world $b req/s, hyper floor $f req/s, parkbench permits/stats $o req/s"
+    base+=("$b"); low+=("$f"); ours+=("$o")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-mb=$(median "${base[@]}"); mo=$(median "${ours[@]}")
-awk -v b="$mb" -v o="$mo" 'BEGIN { printf "median: hyper %.0f req/s, parkbench %.0f req/s: %.1f%% of the baseline (target 80%%)\n", b, o, 100 * o / b }'
+mb=$(median "${base[@]}"); mf=$(median "${low[@]}"); mo=$(median "${ours[@]}")
+awk -v b="$mb" -v f="$mf" -v o="$mo" 'BEGIN {
+    printf "median: hyper hello-world %.0f req/s, hyper floor %.0f req/s (%.1f%%), parkbench %.0f req/s: %.1f%% of the baseline (target 80%%)\n", b, f, 100 * f / b, o, 100 * o / b
+}'

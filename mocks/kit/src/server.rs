@@ -189,7 +189,7 @@ async fn serve(listener: TcpListener, app: App, mut stopped: watch::Receiver<boo
                         }
                     }
                 });
-                let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                let connection = builder.serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection.into_owned());
                 tokio::spawn(async move {
                     if let Err(error) = connection.await {

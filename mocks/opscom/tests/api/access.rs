@@ -262,10 +262,7 @@ async fn checks_come_in_order_client_body_token() {
 #[case::blanks_only("/api/%20%20/v1/permits/stats", Some(9000))]
 #[case::another_customers_code("/api/PARKCO/v1/permits/stats", Some(9002))]
 #[tokio::test]
-async fn the_client_segment_is_decoded_and_trimmed(
-    #[case] path: &str,
-    #[case] error: Option<u16>,
-) {
+async fn the_client_segment_is_decoded_and_trimmed(#[case] path: &str, #[case] error: Option<u16>) {
     let app = TestApp::new();
     let body = json!({"apiToken": FULL}).to_string();
     let reply = app
