@@ -1,7 +1,7 @@
 //! The OPS-COM (OperationsCommander) mock: every endpoint of seeds 004 and 002, statefully.
 //!
 //! Every endpoint is `POST /api/{client}/v1/...` with a JSON body carrying `apiToken`; every
-//! failure is `{"ErrorCode": N, "ErrorMessage": "..."}` ([`error`]). The router below is the
+//! failure is `{"ErrorCode": N, "ErrorMessage": "..."}` ([`error`]). [`handle`] below is the
 //! whole surface.
 
 pub mod error;
