@@ -3,11 +3,11 @@
 # bare hyper 1.x hello-world measured in the same run on the same machine, with wrk over
 # loopback (32 connections). Target: parkbench >= 80% of the baseline.
 #
-# A third server, the floor (examples/hyper_floor.rs), is bare hyper answering the same POST
-# with the bytes parkbench answers: what the request's shape costs any hyper server, so the
-# figures show how much of the gap is the mock's.
+# A third server, the floor (examples/hello_hyper.rs given an answer file), is bare hyper
+# answering the same POST with the bytes parkbench answers: what the request's shape costs any
+# hyper server, so the figures show how much of the gap is the mock's.
 #
-#   bench/throughput.sh            # 3 rounds of 10 s each, alternating the two servers
+#   bench/throughput.sh            # 3 rounds of 10 s each, alternating the three servers
 #   ROUNDS=5 DURATION=20s bench/throughput.sh
 #   PIN=1 bench/throughput.sh      # servers on CPU 0, wrk on CPU 1: steadier figures on 2 cores
 set -euo pipefail
@@ -29,7 +29,7 @@ if ! command -v wrk >/dev/null; then
     echo "installing wrk (Debian package)" >&2
     apt-get update -qq >&2 && apt-get install -y -qq wrk >&2
 fi
-[ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet --bin parkbench --example hello_hyper --example hyper_floor
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet --bin parkbench --example hello_hyper
 
 work=$(mktemp -d)
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
@@ -51,7 +51,7 @@ stats_body='{"apiToken": "opscom-demo-full-access-token-0001", "zones": "Lot 01,
 # Sanity: the endpoint answers what it should before it is measured; the floor answers the same.
 curl -fsS -X POST "$opscom/api/OC-TOMA/v1/permits/stats" -H 'content-type: application/json' \
     -d "$stats_body" >"$work/answer"
-"${server_cpu[@]}" ./target/release/examples/hyper_floor 127.0.0.1:0 "$work/answer" >"$work/floor" &
+"${server_cpu[@]}" ./target/release/examples/hello_hyper 127.0.0.1:0 "$work/answer" >"$work/floor" &
 pids+=($!)
 for _ in $(seq 100); do
     [ -s "$work/floor" ] && break

@@ -718,6 +718,18 @@ pub enum Defect {
     NotEntitled,
 }
 
+impl Defect {
+    /// The problem status the defect must get: 403 for an operator the client may not read,
+    /// 400 for everything wrong with the request itself.
+    fn status(&self) -> u16 {
+        if matches!(self, Defect::NotEntitled) {
+            403
+        } else {
+            400
+        }
+    }
+}
+
 fn defect() -> impl Strategy<Value = Defect> {
     prop_oneof![
         select(&["operatorId", "reportFormat", "startDate", "endDate"][..])
@@ -821,11 +833,7 @@ async fn generate_negative(run: &ApiRun) -> Result<(), Stop> {
                 ),
             )
             .await?;
-            let expected = if matches!(defect, Defect::NotEntitled) {
-                403
-            } else {
-                400
-            };
+            let expected = defect.status();
             run.check(
                 GENERATE,
                 "error",
@@ -861,11 +869,7 @@ async fn revenue_negative(run: &ApiRun) -> Result<(), Stop> {
             ),
         )
         .await?;
-        let expected = if matches!(defect, Defect::NotEntitled) {
-            403
-        } else {
-            400
-        };
+        let expected = defect.status();
         run.check(
             REVENUE,
             "error",

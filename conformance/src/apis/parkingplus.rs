@@ -685,7 +685,7 @@ async fn finalize_negative(run: &ApiRun) -> Result<(), Stop> {
         let _ = exchange;
         return Ok(());
     };
-    let cases: Vec<(Value, i64, u16, &str)> = vec![
+    let mut cases: Vec<(Value, i64, u16, &str)> = vec![
         (
             json!({}),
             session,
@@ -711,6 +711,26 @@ async fn finalize_negative(run: &ApiRun) -> Result<(), Stop> {
             "404 for an unknown secured parking",
         ),
     ];
+    if creds(run).other_driver.is_some() {
+        let other = access_token(run, true).await?;
+        if let (_, Some((their_session, their_parking))) = current(run, &other).await? {
+            let theirs = json!({"parking_session": {"secured_parking_id": their_parking}});
+            cases.push((
+                theirs.clone(),
+                their_session,
+                404,
+                "404 for another driver's session",
+            ));
+            if their_parking != parking {
+                cases.push((
+                    theirs,
+                    session,
+                    422,
+                    "422 when secured_parking_id is not the session's parking",
+                ));
+            }
+        }
+    }
     for (body, id, status, expectation) in cases {
         let exchange = run.send(finalize_request(run, id, body, &token)).await?;
         run.check(
@@ -720,44 +740,6 @@ async fn finalize_negative(run: &ApiRun) -> Result<(), Stop> {
             expectation,
             &exchange,
         );
-    }
-    if creds(run).other_driver.is_some() {
-        let other = access_token(run, true).await?;
-        let (_, theirs) = current(run, &other).await?;
-        if let Some((their_session, their_parking)) = theirs {
-            let exchange = run
-                .send(finalize_request(
-                    run,
-                    their_session,
-                    json!({"parking_session": {"secured_parking_id": their_parking}}),
-                    &token,
-                ))
-                .await?;
-            run.check(
-                FINALIZE,
-                "error",
-                error_is(&exchange, 404),
-                "404 for another driver's session",
-                &exchange,
-            );
-            if their_parking != parking {
-                let exchange = run
-                    .send(finalize_request(
-                        run,
-                        session,
-                        json!({"parking_session": {"secured_parking_id": their_parking}}),
-                        &token,
-                    ))
-                    .await?;
-                run.check(
-                    FINALIZE,
-                    "error",
-                    error_is(&exchange, 422),
-                    "422 when secured_parking_id is not the session's parking",
-                    &exchange,
-                );
-            }
-        }
     }
     Ok(())
 }

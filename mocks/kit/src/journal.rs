@@ -60,9 +60,8 @@ impl RequestId {
         match self {
             RequestId::Given(value) => value.clone(),
             RequestId::Numbered { service, n } => {
-                let mut text = [0u8; 64];
-                let len = numbered(&mut text, service, *n);
-                HeaderValue::from_bytes(&text[..len]).unwrap_or(HeaderValue::from_static("unknown"))
+                HeaderValue::from_maybe_shared(Bytes::from(numbered(service, *n)))
+                    .unwrap_or(HeaderValue::from_static("unknown"))
             }
         }
     }
@@ -77,12 +76,9 @@ impl std::fmt::Display for RequestId {
     }
 }
 
-/// Writes `service-n`, `n` zero-padded to eight digits, into `out` without the formatting
-/// machinery; returns the length. A service name longer than `out` leaves room for the number.
-fn numbered(out: &mut [u8; 64], service: &str, n: u64) -> usize {
-    let name = &service.as_bytes()[..service.len().min(out.len() - 21)];
-    out[..name.len()].copy_from_slice(name);
-    out[name.len()] = b'-';
+/// `service-n`, `n` zero-padded to eight digits, without the formatting machinery: this runs
+/// on every answer.
+fn numbered(service: &str, n: u64) -> Vec<u8> {
     let mut digits = [b'0'; 20];
     let mut at = digits.len();
     let mut rest = n;
@@ -95,9 +91,11 @@ fn numbered(out: &mut [u8; 64], service: &str, n: u64) -> usize {
         }
     }
     let digits = &digits[at.min(digits.len() - 8)..];
-    let start = name.len() + 1;
-    out[start..start + digits.len()].copy_from_slice(digits);
-    start + digits.len()
+    let mut out = Vec::with_capacity(service.len() + 1 + digits.len());
+    out.extend_from_slice(service.as_bytes());
+    out.push(b'-');
+    out.extend_from_slice(digits);
+    out
 }
 
 #[derive(Debug)]

@@ -7,6 +7,27 @@ use serde_json::json;
 
 use crate::support::*;
 
+/// A service whose reports take `delay_secs` to generate, a token, and the status URL of one
+/// CSV report of the seed operator's last two days, accepted and pending.
+async fn pending_report(config: parkbench_ofr::Config) -> (App, String, String) {
+    let app = App::with(config);
+    let token = app.token(TEST_CLIENT).await;
+    let url = app
+        .accepted(
+            &token,
+            &report_request(SEED_OPERATOR, "CSV", &day(2), &day(1), &[]),
+        )
+        .await;
+    (app, token, url)
+}
+
+fn delayed(report_delay_secs: u64) -> parkbench_ofr::Config {
+    parkbench_ofr::Config {
+        report_delay_secs,
+        ..Default::default()
+    }
+}
+
 fn defaults() -> Vec<String> {
     Column::DEFAULT
         .iter()
@@ -310,14 +331,7 @@ async fn a_report_failure_fault_fails_the_next_report() {
 
 #[tokio::test]
 async fn a_report_failure_fault_on_the_status_url_fails_that_report_at_once() {
-    let app = App::new();
-    let token = app.token(TEST_CLIENT).await;
-    let url = app
-        .accepted(
-            &token,
-            &report_request(SEED_OPERATOR, "CSV", &day(2), &day(1), &[]),
-        )
-        .await;
+    let (app, token, url) = pending_report(parkbench_ofr::Config::default()).await;
     let spec = json!({"action": "flag", "flag": "report_failure", "method": "GET", "path": "/report/generate/*"});
     app.service.faults().push(
         serde_json::from_value::<parkbench_kit::faults::FaultSpec>(spec)
@@ -341,33 +355,13 @@ async fn a_report_failure_fault_on_the_status_url_fails_that_report_at_once() {
 
 #[tokio::test]
 async fn a_zero_delay_completes_at_once_and_a_long_one_waits_on_the_clock() {
-    let app = App::with(parkbench_ofr::Config {
-        report_delay_secs: 0,
-        ..Default::default()
-    });
-    let token = app.token(TEST_CLIENT).await;
-    let url = app
-        .accepted(
-            &token,
-            &report_request(SEED_OPERATOR, "CSV", &day(2), &day(1), &[]),
-        )
-        .await;
+    let (app, token, url) = pending_report(delayed(0)).await;
     assert_eq!(
         app.get(&url, Some(&token)).await.status,
         StatusCode::SEE_OTHER
     );
 
-    let app = App::with(parkbench_ofr::Config {
-        report_delay_secs: 120,
-        ..Default::default()
-    });
-    let token = app.token(TEST_CLIENT).await;
-    let url = app
-        .accepted(
-            &token,
-            &report_request(SEED_OPERATOR, "CSV", &day(2), &day(1), &[]),
-        )
-        .await;
+    let (app, token, url) = pending_report(delayed(120)).await;
     let polling = app.get(&url, Some(&token)).await;
     assert_eq!(polling.header("retry-after"), "120");
     assert_eq!(polling.json()["retryAfter"], 120);
@@ -382,17 +376,7 @@ async fn a_zero_delay_completes_at_once_and_a_long_one_waits_on_the_clock() {
 
 #[tokio::test]
 async fn moving_the_clock_through_the_control_api_completes_a_report_at_once() {
-    let app = App::with(parkbench_ofr::Config {
-        report_delay_secs: 600,
-        ..Default::default()
-    });
-    let token = app.token(TEST_CLIENT).await;
-    let url = app
-        .accepted(
-            &token,
-            &report_request(SEED_OPERATOR, "CSV", &day(2), &day(1), &[]),
-        )
-        .await;
+    let (app, token, url) = pending_report(delayed(600)).await;
     let request = http::Request::builder()
         .method("POST")
         .uri("/__admin/clock")

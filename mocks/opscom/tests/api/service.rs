@@ -30,36 +30,24 @@ async fn with_error_status_200_every_error_body_comes_with_200() {
         )
         .await;
     assert_eq!((reply.status, reply.code()), (StatusCode::OK, Some(9009)));
-    let reply = app
-        .send(
-            Method::POST,
-            "/api/v1/permits/stats",
-            Some("application/json"),
-            "{}",
-            "permits/stats",
-        )
-        .await;
-    assert_eq!((reply.status, reply.code()), (StatusCode::OK, Some(9000)));
-    let reply = app
-        .send(
-            Method::POST,
-            "/nowhere",
-            Some("application/json"),
-            "{}",
-            "none",
-        )
-        .await;
-    assert_eq!((reply.status, reply.code()), (StatusCode::OK, Some(9009)));
-    let reply = app
-        .send(
-            Method::GET,
-            "/api/OC-TOMA/v1/permits/stats",
-            None,
-            "",
-            "permits/stats",
-        )
-        .await;
-    assert_eq!((reply.status, reply.code()), (StatusCode::OK, Some(9003)));
+    // Path-level errors too: no client code, no endpoint, and a 405 (whose body is 9003).
+    let json_type = Some("application/json");
+    let cases = [
+        (Method::POST, "/api/v1/permits/stats", json_type, "{}", 9000),
+        (Method::POST, "/nowhere", json_type, "{}", 9009),
+        (Method::GET, "/api/OC-TOMA/v1/permits/stats", None, "", 9003),
+    ];
+    let mut last = None;
+    for (method, path, content_type, body, code) in cases {
+        let reply = app.send(method, path, content_type, body, "none").await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (StatusCode::OK, Some(code)),
+            "{path}"
+        );
+        last = Some(reply);
+    }
+    let reply = last.unwrap();
     assert_eq!(
         reply.headers["allow"], "POST",
         "the 405's Allow header stays"
