@@ -161,9 +161,20 @@ pub async fn start(apis: Vec<Arc<dyn Api>>, options: &ServeOptions) -> Result<Ru
     })
 }
 
+/// How every connection is served: HTTP/1.1, or HTTP/2 when the client opens with its preface.
+/// HTTP/1.1 answers are written with one plain `write` of a single buffer rather than a
+/// vectored write of head and body: a mock's answers are mostly small, and for them copying the
+/// body once is cheaper than the kernel's handling of a second segment (about 2% more
+/// requests per second in `bench/throughput.sh`; a 10 MiB download takes 2% longer).
+pub fn connection_builder() -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().writev(false);
+    builder
+}
+
 async fn serve(listener: TcpListener, app: App, mut stopped: watch::Receiver<bool>) {
     let graceful = GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let builder = connection_builder();
     loop {
         tokio::select! {
             accepted = listener.accept() => {

@@ -57,6 +57,7 @@ impl Api for Demo {
                 }),
             )
             .route("/echo", post(|body: Bytes| async move { body }))
+            .route("/big", get(|| async { big_answer() }))
             .route("/panic", get(|| async { panic_now() }))
             .route(
                 "/flag",
@@ -83,6 +84,13 @@ impl Api for Demo {
         };
         (status, Json(json!({ "demo_error": error.to_string() }))).into_response()
     }
+}
+
+/// Larger than hyper's write buffer, so an answer goes out in many writes.
+fn big_answer() -> Vec<u8> {
+    (0..3 * 1024 * 1024)
+        .map(|i| b'a' + (i % 26) as u8)
+        .collect()
 }
 
 fn panic_now() -> &'static str {
@@ -665,6 +673,21 @@ mod over_sockets {
         let raw = exchange(running.addr("demo").unwrap(), "GET", "/__admin/health", "").await;
         assert!(raw.starts_with("HTTP/1.1 200 OK"), "{raw}");
         assert_eq!(body_of(&raw), json!({ "status": "ok" }));
+    }
+
+    #[tokio::test]
+    async fn an_answer_larger_than_the_write_buffer_arrives_whole() {
+        let running = running().await;
+        let raw = exchange(running.addr("demo").unwrap(), "GET", "/big", "").await;
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+        let expected = big_answer();
+        assert!(
+            head.to_ascii_lowercase()
+                .contains(&format!("content-length: {}", expected.len())),
+            "{head}"
+        );
+        assert!(body.as_bytes() == expected, "every byte, in order");
     }
 
     #[tokio::test]
