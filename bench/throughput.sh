@@ -3,11 +3,14 @@
 # bare hyper 1.x hello-world measured in the same run on the same machine, with wrk over
 # loopback (32 connections). Target: parkbench >= 80% of the baseline.
 #
-# A third server, the floor (examples/hello_hyper.rs given an answer file), is bare hyper
-# answering the same POST with the bytes parkbench answers: what the request's shape costs any
-# hyper server, so the figures show how much of the gap is the mock's.
+# Two more servers split the gap, both answering the same POST with the bytes parkbench answers:
+# - the floor (examples/hello_hyper.rs given an answer file): bare hyper, what the request's
+#   shape costs any hyper server;
+# - the kit (examples/kit_constant.rs): parkbench's serving path, request id, journal, faults,
+#   Date and all, around an API that does no work: what the kit costs.
+# What is left between the kit and parkbench is the OPS-COM handler.
 #
-#   bench/throughput.sh            # 3 rounds of 10 s each, alternating the three servers
+#   bench/throughput.sh            # 3 rounds of 10 s each, alternating the four servers
 #   ROUNDS=5 DURATION=20s bench/throughput.sh
 #   PIN=1 bench/throughput.sh      # servers on CPU 0, wrk on CPU 1: steadier figures on 2 cores
 set -euo pipefail
@@ -29,7 +32,7 @@ if ! command -v wrk >/dev/null; then
     echo "installing wrk (Debian package)" >&2
     apt-get update -qq >&2 && apt-get install -y -qq wrk >&2
 fi
-[ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet --bin parkbench --example hello_hyper
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet --bin parkbench --example hello_hyper --example kit_constant
 
 work=$(mktemp -d)
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
@@ -48,16 +51,19 @@ opscom=$(sed -E 's/.*"opscom":"([^"]+)".*/\1/' "$work/ready")
 hello=$(head -n1 "$work/hello")
 stats_body='{"apiToken": "opscom-demo-full-access-token-0001", "zones": "Lot 01,Lot 02"}'
 
-# Sanity: the endpoint answers what it should before it is measured; the floor answers the same.
+# Sanity: the endpoint answers what it should before it is measured; floor and kit answer the same.
 curl -fsS -X POST "$opscom/api/OC-TOMA/v1/permits/stats" -H 'content-type: application/json' \
     -d "$stats_body" >"$work/answer"
 "${server_cpu[@]}" ./target/release/examples/hello_hyper 127.0.0.1:0 "$work/answer" >"$work/floor" &
 pids+=($!)
+"${server_cpu[@]}" ./target/release/examples/kit_constant "$work/answer" 127.0.0.1:0 >"$work/kit" &
+pids+=($!)
 for _ in $(seq 100); do
-    [ -s "$work/floor" ] && break
+    [ -s "$work/floor" ] && [ -s "$work/kit" ] && break
     sleep 0.05
 done
 floor=$(head -n1 "$work/floor")
+kit=$(head -n1 "$work/kit")
 
 cat >"$work/stats.lua" <<LUA
 wrk.method = "POST"
@@ -68,18 +74,21 @@ LUA
 rps() { awk '/Requests\/sec/ {print $2}'; }
 "${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$hello/" >/dev/null # warm-up
 "${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/stats.lua" "$floor/" >/dev/null
+"${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/stats.lua" "$kit/" >/dev/null
 "${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/stats.lua" "$opscom/api/OC-TOMA/v1/permits/stats" >/dev/null
 
-base=(); low=(); ours=()
+base=(); low=(); bare=(); ours=()
 for round in $(seq "$ROUNDS"); do
     b=$("${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$hello/" | rps)
     f=$("${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$work/stats.lua" "$floor/api/OC-TOMA/v1/permits/stats" | rps)
+    k=$("${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$work/stats.lua" "$kit/api/OC-TOMA/v1/permits/stats" | rps)
     o=$("${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$work/stats.lua" "$opscom/api/OC-TOMA/v1/permits/stats" | rps)
-    echo "round $round: hyper hello-world $b req/s, hyper floor $f req/s, parkbench permits/stats $o req/s"
-    base+=("$b"); low+=("$f"); ours+=("$o")
+    echo "round $round: hyper hello-world $b req/s, hyper floor $f req/s, kit $k req/s, parkbench permits/stats $o req/s"
+    base+=("$b"); low+=("$f"); bare+=("$k"); ours+=("$o")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-mb=$(median "${base[@]}"); mf=$(median "${low[@]}"); mo=$(median "${ours[@]}")
-awk -v b="$mb" -v f="$mf" -v o="$mo" 'BEGIN {
-    printf "median: hyper hello-world %.0f req/s, hyper floor %.0f req/s (%.1f%%), parkbench %.0f req/s: %.1f%% of the baseline (target 80%%)\n", b, f, 100 * f / b, o, 100 * o / b
+mb=$(median "${base[@]}"); mf=$(median "${low[@]}"); mk=$(median "${bare[@]}"); mo=$(median "${ours[@]}")
+awk -v b="$mb" -v f="$mf" -v k="$mk" -v o="$mo" 'BEGIN {
+    printf "median: hyper hello-world %.0f req/s, hyper floor %.0f req/s (%.1f%%), kit %.0f req/s (%.1f%%), parkbench %.0f req/s: %.1f%% of the baseline (target 80%%)\n", b, f, 100 * f / b, k, 100 * k / b, o, 100 * o / b
+    printf "per request: hello-world %.2f us, floor +%.2f us, kit +%.2f us, OPS-COM handler +%.2f us\n", 1e6 / b, 1e6 / f - 1e6 / b, 1e6 / k - 1e6 / f, 1e6 / o - 1e6 / k
 }'
