@@ -589,7 +589,7 @@ async fn lifecycle(run: &ApiRun) -> Result<(), Stop> {
     ];
     // Each generated lifecycle costs about five requests: a few are enough on a mock.
     let saved = run.cases;
-    property_with_cases(
+    crate::props::property_cases(
         run,
         "report lifecycle",
         (saved / 8).max(1),
@@ -619,24 +619,6 @@ async fn lifecycle(run: &ApiRun) -> Result<(), Stop> {
             Ok(())
         },
     )
-}
-
-/// Runs a property with its own number of generated cases.
-fn property_with_cases<T, S, F, Fut>(
-    run: &ApiRun,
-    name: &str,
-    cases: u32,
-    strategy: S,
-    fixed: Vec<T>,
-    test: F,
-) -> Result<(), Stop>
-where
-    T: Clone + std::fmt::Debug,
-    S: Strategy<Value = T>,
-    F: Fn(T) -> Fut,
-    Fut: std::future::Future<Output = Result<(), Stop>>,
-{
-    crate::props::property_cases(run, name, cases, strategy, fixed, test)
 }
 
 /// A failed report (the reserved operator, or an injected `report_failure`) answers 200 with

@@ -97,6 +97,16 @@ pub fn json_value(body: &Bytes) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}")))
 }
 
+/// A JSON body that must be an object, as every body whose members are read one by one.
+pub fn json_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
+    match json_value(body)? {
+        Value::Object(object) => Ok(object),
+        _ => Err(ApiError::bad_request(
+            "The request body must be a JSON object",
+        )),
+    }
+}
+
 /// A form-urlencoded body, through axum's own parser.
 pub async fn form<T: DeserializeOwned>(body: Bytes) -> Result<T, String> {
     let request = Request::builder()

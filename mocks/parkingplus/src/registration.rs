@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::extract::{RawBody, json_value};
+use crate::extract::{RawBody, json_object};
 use crate::world::{Driver, World};
 
 /// Devise's default minimum password length.
@@ -45,10 +45,7 @@ pub async fn register(
     State(world): State<World>,
     body: RawBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let request = json_value(&body.0)?;
-    let top = request
-        .as_object()
-        .ok_or_else(|| ApiError::bad_request("The request body must be a JSON object"))?;
+    let top = &json_object(&body.0)?;
     let client_app_id = text(top, "client_app_id").unwrap_or_default();
     let client_secret = text(top, "client_secret").unwrap_or_default();
     let user = match top.get("api_car_driver_fo_user") {

@@ -14,7 +14,7 @@ use parkbench_kit::extract::BaseUrl;
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
-use crate::extract::{CurrentDriver, Query, RawBody, decode_return_url, json_value};
+use crate::extract::{CurrentDriver, Query, RawBody, decode_return_url, json_object};
 use crate::parking_sessions::access_points_json;
 use crate::payment;
 use crate::registration::is_email;
@@ -116,10 +116,7 @@ pub async fn create_booking(
     base: BaseUrl,
     body: RawBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let request = json_value(&body.0)?;
-    let top = request
-        .as_object()
-        .ok_or_else(|| ApiError::bad_request("The request body must be a JSON object"))?;
+    let top = &json_object(&body.0)?;
     let smart_key = match top.get("smart_key") {
         Some(Value::Object(object)) if !object.is_empty() => object,
         _ => return Err(ApiError::param_missing("smart_key")),
