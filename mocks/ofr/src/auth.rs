@@ -78,14 +78,15 @@ pub async fn auth_v1(
     Ok(Hal(StatusCode::OK, body).into_response())
 }
 
-fn validation(world: &World) -> Validation {
+/// How tokens are checked; built once, when the fixtures are loaded.
+pub(crate) fn validation(issuer: &str) -> Validation {
     let mut validation = Validation::new(Algorithm::HS256);
     // Expiry is checked against the virtual clock in `Client::from_request_parts`.
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.leeway = 0;
     validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
-    validation.set_issuer(&[world.fixtures.auth.issuer.as_str()]);
+    validation.set_issuer(&[issuer]);
     validation
 }
 
@@ -117,16 +118,17 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
 
 /// The claims of a token whose signature and issuer check out, expired or not.
 fn decode(world: &World, token: &str) -> Result<Claims, ApiError> {
-    jsonwebtoken::decode::<Claims>(token, &world.fixtures.auth.decoding_key, &validation(world))
+    let auth = &world.fixtures.auth;
+    jsonwebtoken::decode::<Claims>(token, &auth.decoding_key, &auth.validation)
         .map(|data| data.claims)
         .map_err(|_| ApiError::Unauthorized("The token in X-Authorization is invalid.".into()))
 }
 
-/// The client a request speaks for, if it carries a genuine token (expired or not); the rate
-/// limiter keys on it.
-pub fn token_subject(world: &World, headers: &HeaderMap) -> Option<String> {
-    let token = bearer(headers).ok()?;
-    decode(world, token).ok().map(|claims| claims.sub)
+/// The claims of the request's token, if it is genuine (expired or not). The rate limiter keys
+/// on their `sub` and leaves them in the request's extensions, so [`Client`] does not check the
+/// same signature again.
+pub fn token_claims(world: &World, headers: &HeaderMap) -> Option<Claims> {
+    decode(world, bearer(headers).ok()?).ok()
 }
 
 /// An authenticated client: the extractor every endpoint after `/auth/v1` starts with.
@@ -143,7 +145,10 @@ impl FromRequestParts<Arc<World>> for Client {
         parts: &mut Parts,
         world: &Arc<World>,
     ) -> Result<Self, Self::Rejection> {
-        let claims = decode(world, bearer(&parts.headers)?)?;
+        let claims = match parts.extensions.remove::<Claims>() {
+            Some(claims) => claims,
+            None => decode(world, bearer(&parts.headers)?)?,
+        };
         let now = world.now();
         if now.timestamp() >= claims.exp {
             let expired_at = DateTime::<Utc>::from_timestamp(claims.exp, 0)

@@ -23,9 +23,11 @@ use crate::world::World;
 pub(crate) const ANONYMOUS: &str = "anonymous";
 
 /// Which window a request counts in; the body of an `/auth/v1` request is read and put back.
-async fn client_key(world: &World, request: Request) -> (String, Request) {
-    if let Some(client_id) = auth::token_subject(world, request.headers()) {
-        return (format!("client:{client_id}"), request);
+async fn client_key(world: &World, mut request: Request) -> (String, Request) {
+    if let Some(claims) = auth::token_claims(world, request.headers()) {
+        let key = format!("client:{}", claims.sub);
+        request.extensions_mut().insert(claims);
+        return (key, request);
     }
     if request.method() != Method::POST || request.uri().path() != "/auth/v1" {
         return (ANONYMOUS.to_owned(), request);
@@ -48,7 +50,7 @@ pub async fn rate_limit(State(world): State<Arc<World>>, request: Request, next:
         return next.run(request).await;
     };
     let (key, request) = client_key(&world, request).await;
-    let decision = limiter.check(&key, world.now());
+    let decision = limiter.check(key, world.now());
     let mut response = if decision.allowed {
         next.run(request).await
     } else {

@@ -46,6 +46,10 @@ pub const MAX_REPORT_RECORDS: u64 = 100_000;
 /// On `GET /report/generate/*` it fails the polled report from then on.
 pub const REPORT_FAILURE_FLAG: &str = "report_failure";
 
+/// Why a report failed when a `report_failure` fault made it fail.
+const INJECTED_FAILURE: &str =
+    "Report generation failed: a report_failure fault was injected through the control API.";
+
 /// Whether a `report_failure` fault flag came with the request.
 #[derive(Clone, Copy, Debug)]
 pub struct InjectedFailure(pub bool);
@@ -108,7 +112,7 @@ pub async fn generate(
     let operator = client.operator(&world, operator_id)?;
     let record_count = Dataset::count(&operator, &range, today);
     let failure = if injected {
-        Some("Report generation failed: a report_failure fault was injected through the control API.".to_owned())
+        Some(INJECTED_FAILURE.to_owned())
     } else if operator.always_fails {
         Some(format!(
             "Report generation failed: operator {operator_id} is reserved for failure testing and its reports always fail."
@@ -162,8 +166,9 @@ pub async fn report_status(
         .report(&id, &client.client_id)
         .ok_or_else(|| no_such_report(&id.to_string()))?;
     if injected {
-        let reason = "Report generation failed: a report_failure fault was injected through the control API.";
-        report = world.fail_report(&id, reason.to_owned()).unwrap_or(report);
+        report = world
+            .fail_report(&id, INJECTED_FAILURE.to_owned())
+            .unwrap_or(report);
     }
     match report.progress(world.now()) {
         Progress::Generating => {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::{DecodingKey, EncodingKey, Validation};
 use parkbench_kit::rate_limit::RateLimiter;
 use parkbench_kit::{Clock, Ctx, FixtureError, Fixtures as FixtureFiles, Rng};
 use rand::RngExt;
@@ -36,6 +36,7 @@ pub struct AuthSettings {
     pub token_lifetime_secs: i64,
     pub encoding_key: EncodingKey,
     pub decoding_key: DecodingKey,
+    pub validation: Validation,
 }
 
 /// A client of the API (`clients.json`): its credentials and the operators it may report on.
@@ -172,10 +173,11 @@ impl Fixtures {
         let key_error =
             |e: jsonwebtoken::errors::Error| bad(&format!("`signingKey` is not usable: {e}"));
         Ok(AuthSettings {
-            issuer: file.issuer,
+            issuer: file.issuer.clone(),
             token_lifetime_secs: i64::from(file.token_lifetime_seconds),
             encoding_key: EncodingKey::from_secret(key).map_err(key_error)?,
             decoding_key: DecodingKey::from_secret(key).map_err(key_error)?,
+            validation: crate::auth::validation(&file.issuer),
         })
     }
 
