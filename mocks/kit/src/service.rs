@@ -330,19 +330,7 @@ where
         body: Bytes::new(),
         fault: None,
     };
-    let declared_too_large = parts
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        .is_some_and(|len| len > inner.body_limit as u64);
-    let body = if declared_too_large {
-        Err(KitError::PayloadTooLarge {
-            limit: inner.body_limit,
-        })
-    } else {
-        read_body(body, inner.body_limit).await
-    };
-    let mut response = match body {
+    let mut response = match read_body(body, inner.body_limit).await {
         Err(error) => inner.api.kit_error(error),
         Ok(bytes) => {
             record.body = bytes.clone();
@@ -391,13 +379,17 @@ async fn stamp_admin(State(inner): State<Arc<Inner>>, request: Request, next: Ne
     response
 }
 
-/// Reads the whole body within `limit`. The usual request body arrives as one frame, which is
+/// Reads the whole body within `limit`. A body whose declared length is over the limit is
+/// refused before a byte of it is read. The usual request body arrives as one frame, which is
 /// returned as it is, without the copies of a general-purpose collector.
 async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, KitError>
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<axum::BoxError>,
 {
+    if body.size_hint().lower() > limit as u64 {
+        return Err(KitError::PayloadTooLarge { limit });
+    }
     let body = http_body_util::Limited::new(body, limit);
     let mut body = std::pin::pin!(body);
     let mut first: Option<Bytes> = None;

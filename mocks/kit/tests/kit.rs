@@ -691,6 +691,35 @@ mod over_sockets {
     }
 
     #[tokio::test]
+    async fn a_declared_length_over_the_limit_is_refused_before_the_body_is_sent() {
+        let running = running().await;
+        let addr = running.addr("demo").unwrap();
+        let raw = tokio::task::spawn_blocking(move || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            // Only the head: an answer can come only from the declared length.
+            stream
+                .write_all(b"POST /echo HTTP/1.1\r\nhost: demo\r\ncontent-length: 1000\r\n\r\n")
+                .unwrap();
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let mut raw = Vec::new();
+            let mut chunk = [0u8; 512];
+            while !String::from_utf8_lossy(&raw).contains("demo_error") {
+                match stream.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => raw.extend_from_slice(&chunk[..n]),
+                }
+            }
+            String::from_utf8_lossy(&raw).into_owned()
+        })
+        .await
+        .unwrap();
+        assert!(raw.starts_with("HTTP/1.1 413"), "{raw}");
+        assert!(raw.contains("demo_error"), "in the API's own format: {raw}");
+    }
+
+    #[tokio::test]
     async fn a_drop_fault_closes_the_connection_without_an_answer() {
         let running = running().await;
         let addr = running.addr("demo").unwrap();
