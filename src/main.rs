@@ -174,6 +174,7 @@ fn parse_api(s: &str) -> Result<ApiName, String> {
 
 fn parse_instant(s: &str) -> Result<Instant, String> {
     parkbench_kit::clock::parse_instant(s)
+        .map_err(|e| format!("`{s}` is not an RFC 3339 time such as 2026-01-01T00:00:00Z: {e}"))
 }
 
 fn main() -> ExitCode {

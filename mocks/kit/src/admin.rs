@@ -138,10 +138,10 @@ async fn move_clock(
             clock.advance(by);
         }
         (None, Some(set)) => {
-            let to = DateTime::parse_from_rfc3339(&set).map_err(|e| {
+            let to = crate::clock::parse_instant(&set).map_err(|e| {
                 AdminError::bad_request(format!("`set` is not an RFC 3339 time: {e}"))
             })?;
-            clock.set(to.with_timezone(&Utc));
+            clock.set(to);
         }
         _ => {
             return Err(AdminError::bad_request(
@@ -161,17 +161,15 @@ async fn queue_faults(
     State(inner): State<Arc<Inner>>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), AdminError> {
-    let specs: Vec<FaultSpec> = match parse::<Value>(&body)? {
-        Value::Array(items) => items
-            .into_iter()
-            .map(serde_json::from_value)
-            .collect::<Result<_, _>>()
-            .map_err(|e| AdminError::bad_request(format!("invalid fault: {e}")))?,
-        single => vec![
-            serde_json::from_value(single)
-                .map_err(|e| AdminError::bad_request(format!("invalid fault: {e}")))?,
-        ],
+    let items = match parse::<Value>(&body)? {
+        Value::Array(items) => items,
+        single => vec![single],
     };
+    let specs: Vec<FaultSpec> = items
+        .into_iter()
+        .map(serde_json::from_value)
+        .collect::<Result<_, _>>()
+        .map_err(|e| AdminError::bad_request(format!("invalid fault: {e}")))?;
     let faults = specs
         .into_iter()
         .map(FaultSpec::into_fault)

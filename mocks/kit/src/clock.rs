@@ -12,10 +12,19 @@ use chrono::{DateTime, TimeDelta, Utc};
 pub type Instant = DateTime<Utc>;
 
 /// Parses an RFC 3339 instant (`2026-01-01T00:00:00Z`), for flags and the control API.
-pub fn parse_instant(s: &str) -> Result<Instant, String> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("`{s}` is not an RFC 3339 time such as 2026-01-01T00:00:00Z: {e}"))
+pub fn parse_instant(s: &str) -> Result<Instant, chrono::ParseError> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc))
+}
+
+/// A calendar date written `yyyy-mm-dd` exactly: four-digit year, two-digit month and day, a
+/// real date. The vendors' documents write dates this way and accept no other spelling.
+pub fn parse_date(text: &str) -> Option<chrono::NaiveDate> {
+    let shape = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shape.then(|| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())?
 }
 
 /// How the clock starts, and what `POST /__admin/reset` returns it to.

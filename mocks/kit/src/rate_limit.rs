@@ -108,7 +108,7 @@ impl RateLimiter {
     }
 
     /// Counts a request for `key` at `now` if the window has room; a refused request does not count.
-    pub fn check(&self, key: &str, now: DateTime<Utc>) -> Decision {
+    pub fn check(&self, key: impl Into<String>, now: DateTime<Utc>) -> Decision {
         let window = TimeDelta::seconds(i64::from(self.quota.window_secs));
         let limit = self.quota.limit;
         let mut windows = self.lock();
@@ -119,7 +119,7 @@ impl RateLimiter {
                 .by_key
                 .retain(|_, times| times.back().is_some_and(|last| *last + window > now));
         }
-        let times = windows.by_key.entry(key.to_owned()).or_default();
+        let times = windows.by_key.entry(key.into()).or_default();
         while times.front().is_some_and(|t| *t + window <= now) {
             times.pop_front();
         }
@@ -139,15 +139,9 @@ impl RateLimiter {
         }
     }
 
-    /// Empties every window (`POST /__admin/reset` does this by rebuilding the API).
-    pub fn clear(&self) {
-        let mut windows = self.lock();
-        windows.by_key.clear();
-        windows.checks_since_sweep = 0;
-    }
-
     /// How many keys currently hold a window; for tests of the pruning.
-    pub fn tracked_keys(&self) -> usize {
+    #[cfg(test)]
+    fn tracked_keys(&self) -> usize {
         self.lock().by_key.len()
     }
 
@@ -217,7 +211,7 @@ mod tests {
             window_secs: 1,
         });
         for i in 0..(SWEEP_EVERY * 2) {
-            limiter.check(&format!("key-{i}"), t0() + TimeDelta::seconds(i64::from(i)));
+            limiter.check(format!("key-{i}"), t0() + TimeDelta::seconds(i64::from(i)));
         }
         assert!(limiter.tracked_keys() <= SWEEP_EVERY as usize + 1);
     }

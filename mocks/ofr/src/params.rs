@@ -228,18 +228,7 @@ impl<'a> Fields<'a> {
 }
 
 /// `yyyy-MM-dd`, strictly: four-digit year, two-digit month and day, a real calendar date.
-pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    let bytes = text.as_bytes();
-    let shape_ok = bytes.len() == 10
-        && bytes.iter().enumerate().all(|(i, b)| match i {
-            4 | 7 => *b == b'-',
-            _ => b.is_ascii_digit(),
-        });
-    if !shape_ok {
-        return None;
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
-}
+pub use parkbench_kit::clock::parse_date;
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
@@ -329,14 +329,7 @@ pub fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
 }
 
 /// `yyyy-mm-dd` exactly, a real date (the profile's `date_of_birth`).
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let shape = s.len() == 10
-        && s.bytes().enumerate().all(|(i, b)| match i {
-            4 | 7 => b == b'-',
-            _ => b.is_ascii_digit(),
-        });
-    shape.then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())?
-}
+pub use parkbench_kit::clock::parse_date;
 
 /// An amount: "at least 3 digits, two of which are penny values", from 0.01 to 999999.99
 /// (seed 004). The canonical text is returned unchanged.
