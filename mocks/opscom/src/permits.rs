@@ -319,7 +319,7 @@ pub fn stats(world: &World, customer_index: usize, body: &Body<'_>) -> Result<Re
     let wanted = match body.read_str(&ZONES)? {
         None => None,
         Some(list) => {
-            let mut wanted = vec![false; customer.zones.len()];
+            let mut wanted = vec![false; customer.zone_json.len()];
             for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
                 wanted[customer.zone(name).ok_or(Error::new(Code::Invalid))?] = true;
             }

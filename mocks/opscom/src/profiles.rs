@@ -259,7 +259,7 @@ fn same(a: Option<&String>, b: &str) -> bool {
 /// `profiles/push`: `{"status": "success", "reference_id": <UserID>}`.
 pub fn push(world: &World, customer_index: usize, body: &Body<'_>) -> Result<Response, Error> {
     let customer = &world.seed.customers[customer_index];
-    let request = ProfilePush::from_body(body, &world.seed.provinces, &customer.user_type_ids())?;
+    let request = ProfilePush::from_body(body, &world.seed.provinces, &customer.user_type_ids)?;
     let login_source = customer
         .login_sources
         .iter()
