@@ -84,7 +84,7 @@ struct CheckArgs {
     #[arg(long, value_parser = parkbench_conformance::options::parse_duration)]
     deadline: Option<std::time::Duration>,
     /// OFR pace: requests per sliding window, LIMIT/SECONDS, or `off`.
-    #[arg(long, default_value = "30/600", value_parser = parse_rate_limit)]
+    #[arg(long, default_value_t = RateLimit(parkbench_conformance::options::default_pace()[&ApiName::Ofr]), value_parser = parse_rate_limit)]
     ofr_pace: RateLimit,
     /// Print per API the requests and pacing time the selected checks need; send nothing.
     #[arg(long)]
@@ -139,25 +139,35 @@ struct ServeArgs {
     #[arg(long, default_value_t = parkbench_kit::journal::DEFAULT_CAPACITY)]
     journal_size: usize,
     /// Largest request body accepted, in bytes.
-    #[arg(long, default_value_t = 1024 * 1024)]
+    #[arg(long, default_value_t = ServiceOptions::default().body_limit)]
     body_limit: usize,
     /// OPS-COM: answer every error body with this HTTP status (e.g. 200) instead of the mapped one.
     #[arg(long, value_parser = clap::value_parser!(u16).range(100..=599))]
     opscom_error_status: Option<u16>,
     /// OFR: seconds of virtual time a report takes to generate.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = parkbench_mocks::ofr::Config::default().report_delay_secs)]
     ofr_report_delay: u64,
     /// OFR: requests per sliding window per client, LIMIT/SECONDS, or `off`.
-    #[arg(long, default_value = "30/600", value_parser = parse_rate_limit)]
+    #[arg(long, default_value_t = RateLimit(parkbench_mocks::ofr::Config::default().rate_limit), value_parser = parse_rate_limit)]
     ofr_rate_limit: RateLimit,
     /// OFR: how many months back a report may start.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=120))]
+    #[arg(long, default_value_t = parkbench_mocks::ofr::Config::default().history_months, value_parser = clap::value_parser!(u32).range(1..=120))]
     ofr_history_months: u32,
 }
 
 /// A rate-limit setting; a newtype because clap reads a bare `Option` as "flag may be absent".
 #[derive(Clone, Copy)]
 struct RateLimit(Option<Quota>);
+
+/// As the flag is written, so `--help` shows the default the libraries define.
+impl std::fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(quota) => quota.fmt(f),
+            None => f.write_str("off"),
+        }
+    }
+}
 
 fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
     rate_limit::parse_setting(s).map(RateLimit)

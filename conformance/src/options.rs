@@ -120,10 +120,7 @@ impl Options {
 pub fn default_pace() -> BTreeMap<ApiName, Option<Quota>> {
     BTreeMap::from([(
         ApiName::Ofr,
-        Some(Quota {
-            limit: 30,
-            window_secs: 600,
-        }),
+        Some(parkbench_mocks::ofr::DOCUMENTED_RATE_LIMIT),
     )])
 }
 

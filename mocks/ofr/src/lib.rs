@@ -51,14 +51,18 @@ pub struct Config {
     pub history_months: u32,
 }
 
+/// Seed 000: "Rate Limits: 30 requests per 10 min in test environment". The mock's default
+/// limit, and the pace the conformance suite keeps against a real OFR sandbox.
+pub const DOCUMENTED_RATE_LIMIT: Quota = Quota {
+    limit: 30,
+    window_secs: 600,
+};
+
 impl Default for Config {
     fn default() -> Self {
         Self {
             report_delay_secs: 3,
-            rate_limit: Some(Quota {
-                limit: 30,
-                window_secs: 600,
-            }),
+            rate_limit: Some(DOCUMENTED_RATE_LIMIT),
             history_months: 3,
         }
     }
