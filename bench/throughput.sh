@@ -39,29 +39,34 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
 pids=()
 trap cleanup EXIT
 
+# Waits until every file given has a first line (a server's URL).
+wait_for() {
+    for _ in $(seq 100); do
+        local all=1
+        for file; do [ -s "$file" ] || all=; done
+        [ -n "$all" ] && return
+        sleep 0.05
+    done
+}
+
 "${server_cpu[@]}" ./target/release/parkbench serve --port-base 0 --only opscom >"$work/ready" 2>/dev/null &
 pids+=($!)
 "${server_cpu[@]}" ./target/release/examples/hello_hyper 127.0.0.1:0 >"$work/hello" &
 pids+=($!)
-for _ in $(seq 100); do
-    [ -s "$work/ready" ] && [ -s "$work/hello" ] && break
-    sleep 0.05
-done
+wait_for "$work/ready" "$work/hello"
 opscom=$(sed -E 's/.*"opscom":"([^"]+)".*/\1/' "$work/ready")
 hello=$(head -n1 "$work/hello")
+stats=/api/OC-TOMA/v1/permits/stats
 stats_body='{"apiToken": "opscom-demo-full-access-token-0001", "zones": "Lot 01,Lot 02"}'
 
 # Sanity: the endpoint answers what it should before it is measured; floor and kit answer the same.
-curl -fsS -X POST "$opscom/api/OC-TOMA/v1/permits/stats" -H 'content-type: application/json' \
+curl -fsS -X POST "$opscom$stats" -H 'content-type: application/json' \
     -d "$stats_body" >"$work/answer"
 "${server_cpu[@]}" ./target/release/examples/hello_hyper 127.0.0.1:0 "$work/answer" >"$work/floor" &
 pids+=($!)
 "${server_cpu[@]}" ./target/release/examples/kit_constant "$work/answer" 127.0.0.1:0 >"$work/kit" &
 pids+=($!)
-for _ in $(seq 100); do
-    [ -s "$work/floor" ] && [ -s "$work/kit" ] && break
-    sleep 0.05
-done
+wait_for "$work/floor" "$work/kit"
 floor=$(head -n1 "$work/floor")
 kit=$(head -n1 "$work/kit")
 
@@ -71,18 +76,19 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '$stats_body'
 LUA
 
-rps() { awk '/Requests\/sec/ {print $2}'; }
-"${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$hello/" >/dev/null # warm-up
-"${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/stats.lua" "$floor/" >/dev/null
-"${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/stats.lua" "$kit/" >/dev/null
-"${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/stats.lua" "$opscom/api/OC-TOMA/v1/permits/stats" >/dev/null
+# wrk with this run's placement, threads and connections; prints requests per second.
+rps() { "${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" "$@" | awk '/Requests\/sec/ {print $2}'; }
+rps -d2s "$hello/" >/dev/null # warm-up
+for url in "$floor$stats" "$kit$stats" "$opscom$stats"; do
+    rps -d2s -s "$work/stats.lua" "$url" >/dev/null
+done
 
 base=(); low=(); bare=(); ours=()
 for round in $(seq "$ROUNDS"); do
-    b=$("${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$hello/" | rps)
-    f=$("${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$work/stats.lua" "$floor/api/OC-TOMA/v1/permits/stats" | rps)
-    k=$("${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$work/stats.lua" "$kit/api/OC-TOMA/v1/permits/stats" | rps)
-    o=$("${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$work/stats.lua" "$opscom/api/OC-TOMA/v1/permits/stats" | rps)
+    b=$(rps -d"$DURATION" "$hello/")
+    f=$(rps -d"$DURATION" -s "$work/stats.lua" "$floor$stats")
+    k=$(rps -d"$DURATION" -s "$work/stats.lua" "$kit$stats")
+    o=$(rps -d"$DURATION" -s "$work/stats.lua" "$opscom$stats")
     echo "round $round: hyper hello-world $b req/s, hyper floor $f req/s, kit $k req/s, parkbench permits/stats $o req/s"
     base+=("$b"); low+=("$f"); bare+=("$k"); ours+=("$o")
 done
