@@ -107,6 +107,16 @@ pub fn json_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiEr
     }
 }
 
+/// A member of a JSON object as text, as a parameter: Rails reads numbers in JSON as their
+/// digits. Other kinds (and a missing member) are `None`.
+pub fn param_text(object: &serde_json::Map<String, Value>, key: &str) -> Option<String> {
+    match object.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 /// A form-urlencoded body, through axum's own parser.
 pub async fn form<T: DeserializeOwned>(body: Bytes) -> Result<T, String> {
     let request = Request::builder()

@@ -163,38 +163,31 @@ pub async fn finalize(
     if !errors.is_empty() {
         return Err(ApiError::Unprocessable(errors));
     }
-    let session_id = session.id;
-    let (mut body, payment_id) = finalize_session(&mut state, session_id, now, window);
+    let session = session.clone();
+    let (mut body, payment_id) = finalize_session(&mut state, session, now, window);
     body["pay_url"] = Value::String(payment::pay_url(&base, payment_id, None));
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-/// The state change of a finalize; answers the session JSON and the new payment's id.
+/// The state change of a finalize on `session` (a copy of the stored, still `active` one):
+/// answers the session JSON and the new payment's id.
 fn finalize_session(
     state: &mut WorldState,
-    session_id: i64,
+    mut session: ParkingSession,
     now: Instant,
     window: TimeDelta,
 ) -> (Value, i64) {
     let access_command = state.access_command();
     let transaction_id = state.take_transaction_id();
-    let (parking, start_time, driver_id) = {
-        let s = &state.sessions[&session_id];
-        (
-            state.parkings[&s.parking_id].clone(),
-            s.start_time,
-            s.driver_id,
-        )
-    };
-    let end_time = now.max(start_time);
-    let amount = parking.tariff.charge(end_time - start_time);
+    let parking = state.parkings[&session.parking_id].clone();
+    let (amount, end_time) = amount_so_far(&session, &parking, now);
     state.transactions.insert(
         transaction_id,
         Transaction {
             id: transaction_id,
-            driver_id,
+            driver_id: session.driver_id,
             parking_id: parking.id,
-            start_time,
+            start_time: session.start_time,
             end_time,
             amount,
             currency: parking.currency.clone(),
@@ -203,23 +196,21 @@ fn finalize_session(
     );
     let payment_id = payment::create(
         state,
-        driver_id,
+        session.driver_id,
         Purpose::ParkingSession {
-            session_id,
+            session_id: session.id,
             transaction_id,
         },
         amount,
         &parking.currency,
     );
-    let Some(session) = state.sessions.get_mut(&session_id) else {
-        return (Value::Null, payment_id);
-    };
     session.state = SessionState::Exiting;
     session.end_time = Some(end_time);
     session.amount = Some(amount);
     session.key.access_command = access_command;
     session.key.start_time = now;
     session.key.end_time = now + window;
-    let body = session_answer(session, &parking, now);
+    let body = session_answer(&session, &parking, now);
+    state.sessions.insert(session.id, session);
     (body, payment_id)
 }

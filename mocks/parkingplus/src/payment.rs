@@ -214,16 +214,16 @@ fn parse_expiry(s: &str) -> Option<(u32, i32)> {
     Some((month, year))
 }
 
-/// Applies an outcome; answers the payment as it now stands.
-fn settle(state: &mut WorldState, payment_id: i64, outcome: Outcome) -> Option<Payment> {
-    let payment = state.payments.get_mut(&payment_id)?;
+/// Applies an outcome to `payment` (a copy of the stored one, taken under the same lock) and
+/// stores it; answers the payment as it now stands.
+fn settle(state: &mut WorldState, mut payment: Payment, outcome: Outcome) -> Payment {
     let confirmed = matches!(outcome, Outcome::Confirmed(_));
     payment.status = if confirmed {
         PaymentStatus::Confirmed
     } else {
         PaymentStatus::Error
     };
-    let payment = payment.clone();
+    state.payments.insert(payment.id, payment.clone());
     if confirmed && let Some(driver) = state.drivers.get_mut(&payment.driver_id) {
         driver.has_card = true;
     }
@@ -246,7 +246,7 @@ fn settle(state: &mut WorldState, payment_id: i64, outcome: Outcome) -> Option<P
         }
         Purpose::CardVerification { .. } => {}
     }
-    Some(payment)
+    payment
 }
 
 /// What the page says a payment is for.
@@ -527,14 +527,8 @@ pub async fn pay(
     } else {
         judge(payment.purpose, &card)
     };
-    let settled = settle(&mut state, payment.id, outcome);
+    let payment = settle(&mut state, payment, outcome);
     drop(state);
-    let Some(payment) = settled else {
-        return fail(
-            ApiError::record_not_found("Payment", &id),
-            "Payment not found",
-        );
-    };
 
     let target = return_url
         .as_deref()

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::extract::{RawBody, json_object};
+use crate::extract::{RawBody, json_object, param_text};
 use crate::world::{Driver, World};
 
 /// Devise's default minimum password length.
@@ -32,22 +32,13 @@ pub fn is_email(s: &str) -> bool {
     }
 }
 
-/// A parameter as text: Rails reads numbers in JSON as their digits.
-fn text(object: &serde_json::Map<String, Value>, key: &str) -> Option<String> {
-    match object.get(key)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 pub async fn register(
     State(world): State<World>,
     body: RawBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let top = &json_object(&body.0)?;
-    let client_app_id = text(top, "client_app_id").unwrap_or_default();
-    let client_secret = text(top, "client_secret").unwrap_or_default();
+    let client_app_id = param_text(top, "client_app_id").unwrap_or_default();
+    let client_secret = param_text(top, "client_secret").unwrap_or_default();
     let user = match top.get("api_car_driver_fo_user") {
         Some(Value::Object(user)) if !user.is_empty() => user,
         _ => {
@@ -58,12 +49,12 @@ pub async fn register(
             return Err(ApiError::param_missing("api_car_driver_fo_user"));
         }
     };
-    let email = text(user, "email")
+    let email = param_text(user, "email")
         .unwrap_or_default()
         .trim()
         .to_lowercase();
-    let password = text(user, "password").unwrap_or_default();
-    let confirmation = text(user, "password_confirmation");
+    let password = param_text(user, "password").unwrap_or_default();
+    let confirmation = param_text(user, "password_confirmation");
 
     let mut state = world.lock();
     if !state.app_matches(&client_app_id, &client_secret) {
@@ -95,9 +86,9 @@ pub async fn register(
         id,
         email,
         password,
-        first_name: text(user, "first_name").unwrap_or_default(),
-        last_name: text(user, "last_name").unwrap_or_default(),
-        phone: text(user, "phone").unwrap_or_default(),
+        first_name: param_text(user, "first_name").unwrap_or_default(),
+        last_name: param_text(user, "last_name").unwrap_or_default(),
+        phone: param_text(user, "phone").unwrap_or_default(),
         has_card: false,
     };
     let body = json!({

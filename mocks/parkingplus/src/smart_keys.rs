@@ -14,7 +14,7 @@ use parkbench_kit::extract::BaseUrl;
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
-use crate::extract::{CurrentDriver, Query, RawBody, decode_return_url, json_object};
+use crate::extract::{CurrentDriver, Query, RawBody, decode_return_url, json_object, param_text};
 use crate::parking_sessions::access_points_json;
 use crate::payment;
 use crate::registration::is_email;
@@ -79,12 +79,9 @@ fn parse_booking_time(s: &str) -> Option<Instant> {
         })
 }
 
+/// A parameter as text, a blank string counting as absent.
 fn text(object: &Map<String, Value>, key: &str) -> Option<String> {
-    match object.get(key)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+    param_text(object, key).filter(|s| !s.trim().is_empty())
 }
 
 /// A time parameter: blank and unreadable values are validation errors (422), as a model's

@@ -116,9 +116,7 @@ pub struct Tariff {
 impl Tariff {
     /// Started units in `duration`, at least one: a car that entered has started its first unit.
     pub fn billed_units(self, duration: TimeDelta) -> i64 {
-        let secs = duration.num_seconds().max(0);
-        let unit = self.unit.seconds();
-        (secs / unit + i64::from(secs % unit != 0)).max(1)
+        started(duration.num_seconds(), self.unit.seconds()).max(1)
     }
 
     /// The charge for a stay of `duration`.
@@ -129,8 +127,14 @@ impl Tariff {
 
 /// Whole minutes of a stay, a started minute counting as one (`duration_minutes`).
 pub fn started_minutes(duration: TimeDelta) -> i64 {
-    let secs = duration.num_seconds().max(0);
-    secs / 60 + i64::from(secs % 60 != 0)
+    started(duration.num_seconds(), 60)
+}
+
+/// Units of `unit_secs` begun in `duration_secs`, a started unit counting as one; a negative
+/// duration begins none.
+fn started(duration_secs: i64, unit_secs: i64) -> i64 {
+    let secs = duration_secs.max(0);
+    secs / unit_secs + i64::from(secs % unit_secs != 0)
 }
 
 #[cfg(test)]
