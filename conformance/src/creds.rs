@@ -4,6 +4,8 @@
 
 use std::sync::{Arc, RwLock};
 
+use parkbench_mocks::parkingplus::contract;
+
 use crate::ApiName;
 
 /// OPS-COM: a per-customer token and client code.
@@ -160,12 +162,15 @@ pub fn fixtures(api: ApiName) -> Credentials {
             empty_operator_id: crate::apis::ofr::FIXTURE_EMPTY_OPERATOR,
         }),
         ApiName::Parkingplus => Credentials::Parkingplus(Parkingplus {
-            client_app_id: "pp-test-app".into(),
-            client_secret: "pp-test-secret".into(),
-            username: "driver@parkingplus.test".into(),
-            password: "driver-password".into(),
-            other_driver: Some(("other@parkingplus.test".into(), "other-password".into())),
-            secured_parking_id: Some(187),
+            client_app_id: contract::CLIENT_APP_ID.into(),
+            client_secret: contract::CLIENT_SECRET.into(),
+            username: contract::DRIVER_EMAIL.into(),
+            password: contract::DRIVER_PASSWORD.into(),
+            other_driver: Some((
+                contract::OTHER_EMAIL.into(),
+                contract::OTHER_PASSWORD.into(),
+            )),
+            secured_parking_id: Some(contract::SECURED_PARKING_ID),
         }),
     }
 }

@@ -329,6 +329,11 @@ fn validate(options: &Options, suite: &Suite) -> Result<Vec<ApiName>, ConfigErro
 /// (fixed minimal cases, no control API): a plan sends nothing, so it cannot detect a mock.
 pub fn plan(options: &Options, suite: &Suite) -> Result<Plan, ConfigError> {
     let apis = validate(options, suite)?;
+    Ok(plan_for(options, suite, apis))
+}
+
+/// [`plan`] for APIs already validated.
+fn plan_for(options: &Options, suite: &Suite, apis: Vec<ApiName>) -> Plan {
     let mut plan = Plan::default();
     for api in apis {
         let real = !matches!(options.target, TargetSpec::Mock);
@@ -354,7 +359,7 @@ pub fn plan(options: &Options, suite: &Suite) -> Result<Plan, ConfigError> {
         p.pacing_secs = budget::pacing_secs(p.requests, options.pace_of(api));
         plan.apis.insert(api, p);
     }
-    Ok(plan)
+    plan
 }
 
 fn unmet(needs: Needs, real: bool, control: bool, options: &Options) -> Option<&'static str> {
@@ -439,7 +444,7 @@ pub async fn execute(
     for api in &apis {
         schemas.insert(*api, load_schemas(options, *api)?);
     }
-    let the_plan = plan(options, suite)?;
+    let the_plan = plan_for(options, suite, apis.clone());
     if let Some(max) = options.max_requests {
         let over: Vec<String> = the_plan
             .apis
@@ -451,7 +456,12 @@ pub async fn execute(
             return Err(ConfigError::OverCap(over.join("; ")));
         }
     }
-    let http = target::http_client(options.request_timeout).map_err(ConfigError::Start)?;
+    let loopback_only = match &options.target {
+        TargetSpec::Mock => true,
+        TargetSpec::Urls(urls) => urls.values().all(|url| target::is_loopback(url)),
+    };
+    let http =
+        target::http_client(options.request_timeout, loopback_only).map_err(ConfigError::Start)?;
     let deadline = options.deadline.map(|d| tokio::time::Instant::now() + d);
 
     // Targets.
@@ -603,24 +613,18 @@ async fn run_api(
     suite: &Suite,
     progress: &indicatif::ProgressBar,
 ) -> Option<String> {
-    let real = run.target.kind == Kind::Real;
-    let control = run.target.control.is_some();
     let mut incomplete = None;
     for scenario in suite.selected(run.api, &options.selection) {
         progress.set_message(scenario.name);
-        if let Some(reason) = unmet(scenario.needs, real, control, options) {
+        let skip = unmet(scenario.needs, run.is_real(), run.has_control(), options).or_else(|| {
+            incomplete
+                .as_ref()
+                .map(|_| "the budget or deadline ran out")
+        });
+        if let Some(reason) = skip {
             for op in scenario.operations {
                 for check in scenario.checks {
                     run.skip(op, check, reason);
-                }
-            }
-            progress.inc(1);
-            continue;
-        }
-        if incomplete.is_some() {
-            for op in scenario.operations {
-                for check in scenario.checks {
-                    run.skip(op, check, "the budget or deadline ran out");
                 }
             }
             progress.inc(1);

@@ -121,10 +121,7 @@ where
 /// 32 bytes from the run's seed and the property's name: each property has its own stream,
 /// the same for the same seed.
 pub fn seed_bytes(seed: u64, name: &str) -> [u8; 32] {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
+    let h = parkbench_kit::fnv1a(name);
     let mut out = [0u8; 32];
     for (i, chunk) in out.chunks_mut(8).enumerate() {
         let v = (seed ^ h)

@@ -169,6 +169,24 @@ impl ApiRun {
         lock(&self.session).remove(key);
     }
 
+    /// The token cached under `key`, while it is still usable on the budget's timeline (which
+    /// follows the mock's clock when checks move it).
+    pub fn cached_token(&self, key: &str) -> Option<String> {
+        let cached = self.session_get(key)?;
+        let usable = cached["until"]
+            .as_f64()
+            .is_some_and(|until| self.budget.now() < until);
+        usable.then(|| cached["token"].as_str().map(str::to_owned))?
+    }
+
+    /// Caches `token` under `key` for `usable_secs` of the budget's timeline.
+    pub fn cache_token(&self, key: &str, token: &str, usable_secs: f64) {
+        self.session_set(
+            key,
+            serde_json::json!({"token": token, "until": self.budget.now() + usable_secs}),
+        );
+    }
+
     // ---- sending ---------------------------------------------------------------------------
 
     /// Sends a request within the budget (paced), applies the generic checks, and honours a
@@ -478,10 +496,6 @@ impl ApiRun {
     /// The thing under `key` is gone (the check removed it itself).
     pub fn drop_cleanup(&self, key: &str) {
         lock(&self.cleanups).retain(|(k, _)| k != key);
-    }
-
-    pub fn pending_cleanups(&self) -> usize {
-        lock(&self.cleanups).len()
     }
 
     /// Removes whatever is still registered; what cannot be removed is noted in the report.

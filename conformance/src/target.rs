@@ -100,25 +100,6 @@ impl Control {
             .map_err(|e| format!("{url}: {e}"))?;
         Ok(())
     }
-
-    /// The mock's virtual time.
-    pub async fn now(&self) -> Result<chrono::DateTime<chrono::Utc>, String> {
-        let url = format!("{}/__admin/clock", self.base);
-        let body: Value = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| format!("{url}: {e}"))?
-            .json()
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
-        body["now"]
-            .as_str()
-            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .ok_or_else(|| format!("{url}: no `now` in {body}"))
-    }
 }
 
 /// Whether `base` answers as the parkbench mock of `api`.
@@ -136,11 +117,18 @@ pub async fn is_parkbench_mock(http: &reqwest::Client, base: &str, api: ApiName)
 }
 
 /// The client every request of a run goes through: no redirects followed (a 303 is an answer
-/// to check), no proxy for loopback targets, rustls on ring for HTTPS.
-pub fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
+/// to check), no proxy when every target is on this machine (`loopback_only`, so a CI job's
+/// `HTTP_PROXY` does not swallow the mocks' traffic), rustls on ring for HTTPS.
+pub fn http_client(timeout: Duration, loopback_only: bool) -> Result<reqwest::Client, String> {
     // Installing twice is harmless; the first provider wins.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder();
+    let builder = if loopback_only {
+        builder.no_proxy()
+    } else {
+        builder
+    };
+    builder
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(Duration::from_secs(10))

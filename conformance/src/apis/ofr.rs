@@ -145,13 +145,8 @@ async fn token_for(run: &ApiRun, client: Option<(&str, &str)>) -> Result<String,
     let c = creds(run);
     let (id, secret) = client.unwrap_or((&c.client_id, &c.client_secret));
     let key = format!("token:{id}");
-    if let Some(cached) = run.session_get(&key)
-        && cached["until"]
-            .as_f64()
-            .is_some_and(|until| run.budget.now() < until)
-        && let Some(token) = cached["token"].as_str()
-    {
-        return Ok(token.to_owned());
+    if let Some(token) = run.cached_token(&key) {
+        return Ok(token);
     }
     let exchange = authenticate(run, id, secret).await?;
     let body = exchange.json().unwrap_or(Value::Null);
@@ -182,10 +177,7 @@ async fn token_for(run: &ApiRun, client: Option<(&str, &str)>) -> Result<String,
     // request (up to a whole window) cannot outlast it.
     let margin = run.budget.quota().map_or(0.0, |q| f64::from(q.window_secs)) + 120.0;
     let usable = (lifetime - margin).max(lifetime / 2.0);
-    run.session_set(
-        &key,
-        json!({"token": token, "until": run.budget.now() + usable}),
-    );
+    run.cache_token(&key, token, usable);
     Ok(token.to_owned())
 }
 

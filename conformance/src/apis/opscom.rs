@@ -1271,15 +1271,11 @@ async fn profiles_model(run: &ApiRun) -> Result<(), Stop> {
         },
     ];
     let fixed = vec![(ProfilesState::default(), fixed_steps, None)];
-    let cases = if run.is_real() {
-        0
-    } else {
-        (run.cases / 2).max(1)
-    };
+    // property_cases sends no generated case to a real target.
     crate::props::property_cases(
         run,
         "profiles model",
-        cases,
+        (run.cases / 2).max(1),
         ProfilesModel::sequential_strategy(1..10),
         fixed,
         |(initial, steps, seen)| async move {

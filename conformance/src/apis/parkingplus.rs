@@ -9,6 +9,9 @@
 
 use super::scenario;
 use base64::Engine as _;
+use parkbench_mocks::parkingplus::{
+    EPX_ACCEPTED, NETOPIA_ACCEPTED, NETOPIA_EXPIRED, V2_MEDIA_TYPE, contract,
+};
 use proptest::prelude::*;
 use proptest_state_machine::ReferenceStateMachine;
 use serde_json::{Value, json};
@@ -81,13 +84,13 @@ impl Card {
     fn fields(&self) -> Value {
         match self {
             Card::NetopiaAccepted => {
-                json!({"card_number": "9900004810225098", "exp_date": "12/2030", "cvv": "111"})
+                json!({"card_number": NETOPIA_ACCEPTED, "exp_date": "12/2030", "cvv": "111"})
             }
             Card::NetopiaExpired => {
-                json!({"card_number": "9900541631437790", "exp_date": "12/2030", "cvv": "111"})
+                json!({"card_number": NETOPIA_EXPIRED, "exp_date": "12/2030", "cvv": "111"})
             }
             Card::Epx => {
-                json!({"card_number": "4000000000000002", "exp_date": "12/2025", "cvv": ""})
+                json!({"card_number": EPX_ACCEPTED, "exp_date": "12/2025", "cvv": ""})
             }
             Card::Other(number) => {
                 json!({"card_number": number, "exp_date": "12/2030", "cvv": "123"})
@@ -124,13 +127,8 @@ fn grant(run: &ApiRun, username: &str, password: &str) -> Value {
 /// An access token for the driver (`other`: the second driver), cached per run.
 async fn access_token(run: &ApiRun, other: bool) -> Result<String, Stop> {
     let key = if other { "token:other" } else { "token:driver" };
-    if let Some(cached) = run.session_get(key)
-        && cached["until"]
-            .as_f64()
-            .is_some_and(|until| run.budget.now() < until)
-        && let Some(token) = cached["token"].as_str()
-    {
-        return Ok(token.to_owned());
+    if let Some(token) = run.cached_token(key) {
+        return Ok(token);
     }
     let (username, password) = if other {
         creds(run)
@@ -173,10 +171,7 @@ async fn access_token(run: &ApiRun, other: bool) -> Result<String, Stop> {
         .json()
         .and_then(|b| b["expires_in"].as_f64())
         .unwrap_or(600.0);
-    run.session_set(
-        key,
-        json!({"token": token, "until": run.budget.now() + lifetime - 120.0}),
-    );
+    run.cache_token(key, &token, lifetime - 120.0);
     Ok(token)
 }
 
@@ -206,10 +201,6 @@ fn finalize_request(run: &ApiRun, session: i64, body: Value, token: &str) -> Req
         token,
     )
     .json(body)
-}
-
-fn error_is(exchange: &Exchange, status: u16) -> bool {
-    exchange.status == status
 }
 
 // ---- tokens -----------------------------------------------------------------------------------
@@ -289,7 +280,7 @@ async fn tokens(run: &ApiRun) -> Result<(), Stop> {
         run.check(
             op,
             "error",
-            error_is(&none, 401),
+            none.status == 401,
             "401 without a bearer token",
             &none,
         );
@@ -297,7 +288,7 @@ async fn tokens(run: &ApiRun) -> Result<(), Stop> {
         run.check(
             op,
             "error",
-            error_is(&unknown, 401),
+            unknown.status == 401,
             "401 for an unknown bearer token",
             &unknown,
         );
@@ -306,14 +297,14 @@ async fn tokens(run: &ApiRun) -> Result<(), Stop> {
         .send(finalize_request(
             run,
             1,
-            json!({"parking_session": {"secured_parking_id": 187}}),
+            json!({"parking_session": {"secured_parking_id": contract::SECURED_PARKING_ID}}),
             "pb-not-a-token",
         ))
         .await?;
     run.check(
         FINALIZE,
         "error",
-        error_is(&finalize, 401),
+        finalize.status == 401,
         "401 if request access token not ok",
         &finalize,
     );
@@ -356,7 +347,7 @@ async fn token_expiry(run: &ApiRun) -> Result<(), Stop> {
     run.check(
         CURRENT,
         "token-expiry",
-        error_is(&current, 401),
+        current.status == 401,
         "401 once expires_in has passed on the clock",
         &current,
     );
@@ -413,7 +404,7 @@ async fn smart_keys(run: &ApiRun) -> Result<(), Stop> {
     run.check(
         SMART_KEYS,
         "error",
-        error_is(&bad, 400),
+        bad.status == 400,
         "400 for is_active other than true or false",
         &bad,
     );
@@ -491,7 +482,7 @@ async fn transactions(run: &ApiRun) -> Result<(), Stop> {
     run.check(
         TRANSACTIONS,
         "error",
-        error_is(&bad, 400),
+        bad.status == 400,
         "400 for a page that is not a positive integer",
         &bad,
     );
@@ -511,7 +502,7 @@ async fn cards(run: &ApiRun) -> Result<(), Stop> {
     for v2 in [false, true] {
         let mut request = bearer(Request::get(CARDS, run.url(&path)), &token);
         if v2 {
-            request = request.header("Accept", "application/vnd.parkingplus.v2+json");
+            request = request.header("Accept", V2_MEDIA_TYPE);
         }
         let exchange = run.send(request).await?;
         let pay_url = exchange
@@ -544,7 +535,9 @@ async fn cards(run: &ApiRun) -> Result<(), Stop> {
 
 async fn bookings(run: &ApiRun) -> Result<(), Stop> {
     let token = access_token(run, false).await?;
-    let parking = creds(run).secured_parking_id.unwrap_or(187);
+    let parking = creds(run)
+        .secured_parking_id
+        .unwrap_or(contract::SECURED_PARKING_ID);
     let now = chrono::Utc::now() + chrono::TimeDelta::days(400);
     let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
     let body = json!({
@@ -675,14 +668,13 @@ async fn current(run: &ApiRun, token: &str) -> Result<(Exchange, Option<(i64, i6
 
 async fn finalize_negative(run: &ApiRun) -> Result<(), Stop> {
     let token = access_token(run, false).await?;
-    let (exchange, session) = current(run, &token).await?;
+    let (_, session) = current(run, &token).await?;
     let Some((session, parking)) = session else {
         run.skip(
             FINALIZE,
             "error",
             "the driver has no current parking session",
         );
-        let _ = exchange;
         return Ok(());
     };
     let mut cases: Vec<(Value, i64, u16, &str)> = vec![
@@ -736,7 +728,7 @@ async fn finalize_negative(run: &ApiRun) -> Result<(), Stop> {
         run.check(
             FINALIZE,
             "error",
-            error_is(&exchange, status),
+            exchange.status == status,
             expectation,
             &exchange,
         );
@@ -748,7 +740,7 @@ async fn finalize_negative(run: &ApiRun) -> Result<(), Stop> {
 
 /// The mock's tariffs (fixture contract): parking 187 charges 5.00 RON per started hour.
 fn mock_tariff(parking: i64) -> Option<(i64, f64)> {
-    (parking == 187).then_some((60, 5.00))
+    (parking == contract::SECURED_PARKING_ID).then_some((60, 5.00))
 }
 
 fn amount(body: &Value, pointer: &str) -> Option<f64> {
@@ -981,10 +973,16 @@ async fn driver_step(
     let token = access_token(run, false).await?;
     match step {
         DriverStep::Enter { minutes_ago } => {
-            let parking = creds(run).secured_parking_id.unwrap_or(187);
+            let parking = creds(run)
+                .secured_parking_id
+                .unwrap_or(contract::SECURED_PARKING_ID);
             let entered = run
                 .send(
-                    bearer(Request::post(ENTRANCE, run.url("/__sim/entrance")), &token).json(
+                    bearer(
+                        Request::post(ENTRANCE, run.url(contract::SIM_ENTRANCE_PATH)),
+                        &token,
+                    )
+                    .json(
                         json!({"secured_parking_id": parking, "started_minutes_ago": minutes_ago}),
                     ),
                 )
@@ -1127,7 +1125,7 @@ async fn driver_step(
             run.check(
                 FINALIZE,
                 "error",
-                error_is(&again, 422),
+                again.status == 422,
                 "422 for a session already finalized",
                 &again,
             );
@@ -1161,7 +1159,7 @@ async fn driver_step(
             run.check(
                 PAY,
                 "error",
-                error_is(&twice, 422),
+                twice.status == 422,
                 "422 for a payment already confirmed",
                 &twice,
             );

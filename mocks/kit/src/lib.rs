@@ -168,8 +168,9 @@ impl Ctx {
     }
 }
 
-/// A stable 64-bit hash of a name (FNV-1a): std's hasher is not guaranteed stable across releases.
-fn fnv1a(s: &str) -> u64 {
+/// A stable 64-bit hash of a name (FNV-1a): std's hasher is not guaranteed stable across
+/// releases, and seeds derived from names must be the same on every machine and build.
+pub fn fnv1a(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
